@@ -1,0 +1,22 @@
+"""Events cases publish after commit. Ids only."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CaseOpened:
+    case_id: int
+    channel: str
+
+
+@dataclass(frozen=True)
+class ActivityAdded:
+    case_id: int
+    activity_id: int
+    kind: str
+
+
+@dataclass(frozen=True)
+class CaseUpdated:
+    case_id: int
+    fields: tuple[str, ...]

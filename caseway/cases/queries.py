@@ -1,0 +1,97 @@
+"""Reads with visibility rules. Every view, endpoint and consumer reads cases through here.
+
+- a customer (a user with a contact) sees their own cases; an account admin sees the account's;
+- an agent (an active staff user) sees the cases in queues they belong to and those they own;
+- an admin (superuser) sees everything;
+- anyone else sees nothing.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Count, Q, QuerySet
+
+from caseway.cases.models import (
+    OPEN_STATUSES,
+    PUBLIC_ACTIVITY_KINDS,
+    Activity,
+    Case,
+    Queue,
+)
+from caseway.customers.models import Contact
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+
+def is_agent(user: AnyUser) -> bool:
+    return bool(user.is_authenticated and user.is_active and getattr(user, "is_staff", False))
+
+
+def is_admin(user: AnyUser) -> bool:
+    return bool(user.is_authenticated and user.is_active and getattr(user, "is_superuser", False))
+
+
+def contact_of(user: AnyUser) -> Contact | None:
+    if not user.is_authenticated or not user.is_active:
+        return None
+    try:
+        return user.contact  # type: ignore[union-attr]
+    except Contact.DoesNotExist:
+        return None
+
+
+def cases_visible_to(user: AnyUser) -> QuerySet[Case]:
+    """The cases `user` may see, with contact, account, queue and owner joined."""
+    cases = Case.objects.select_related("contact", "account", "queue", "owner")
+    if is_admin(user):
+        return cases
+    if is_agent(user):
+        return cases.filter(Q(queue__members=user) | Q(owner=user)).distinct()
+    contact = contact_of(user)
+    if contact is None:
+        return cases.none()
+    if contact.is_account_admin and contact.account_id:
+        return cases.filter(Q(account_id=contact.account_id) | Q(contact=contact))
+    return cases.filter(contact=contact)
+
+
+def get_case_for_user(user: AnyUser, number: str) -> Case:
+    """The case with this number if `user` may see it; raises Case.DoesNotExist otherwise."""
+    return cases_visible_to(user).by_number(number).get()
+
+
+def timeline_for(user: AnyUser, case: Case) -> QuerySet[Activity]:
+    """The case's activities `user` may see: everything for agents, messages for customers."""
+    activities = (
+        Activity.objects.filter(case=case)
+        .select_related("author_agent", "author_contact")
+        .prefetch_related("attachments")
+    )
+    if is_agent(user):
+        return activities
+    return activities.filter(kind__in=PUBLIC_ACTIVITY_KINDS, is_public=True)
+
+
+def queues_visible_to(user: AnyUser) -> QuerySet[Queue]:
+    """Queues `user` works in (all for admins), each with its count of open cases."""
+    queues = Queue.objects.all()
+    if not is_admin(user):
+        if not is_agent(user):
+            return queues.none()
+        queues = queues.filter(members=user)
+    return queues.annotate(
+        open_count=Count("cases", filter=Q(cases__status__in=OPEN_STATUSES)),
+        unassigned_count=Count(
+            "cases", filter=Q(cases__status__in=OPEN_STATUSES, cases__owner__isnull=True)
+        ),
+    )
+
+
+def agents_for_queue(queue: Queue) -> QuerySet:
+    """Active agents who may own cases in `queue`."""
+    return queue.members.filter(is_active=True, is_staff=True).order_by("first_name", "username")
+
+
+def default_queue() -> Queue:
+    return Queue.objects.get(is_default=True)

@@ -1,0 +1,376 @@
+"""Every write on cases: open, message, note, status, assignment, queue, delivery.
+
+Services lock the case row they change, save with update_fields, write the audit trail for
+field changes and publish events after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+
+from caseway.cases.events import ActivityAdded, CaseOpened, CaseUpdated
+from caseway.cases.exceptions import (
+    AttachmentRejected,
+    CaseClosed,
+    EmptyMessage,
+    NotAnAgent,
+    TransitionNotAllowed,
+)
+from caseway.cases.models import (
+    Activity,
+    ActivityKind,
+    Attachment,
+    AuditEntry,
+    Case,
+    CasePriority,
+    CaseStatus,
+    DeliveryStatus,
+    Queue,
+)
+from caseway.cases.queries import is_agent
+from caseway.core.events import publish
+from caseway.core.kinds import ChannelKind
+from caseway.core.sanitize import clean_html
+from caseway.customers.models import Contact
+
+
+def _label(user: AbstractBaseUser | None) -> str:
+    if user is None:
+        return "Caseway"
+    return user.get_full_name() or user.get_username()  # type: ignore[attr-defined]
+
+
+def _require_agent(user: AbstractBaseUser) -> None:
+    if not is_agent(user):
+        raise NotAnAgent(str(user))
+
+
+def check_attachment_file(*, filename: str, content_type: str, size: int) -> None:
+    """Raise AttachmentRejected when a file is over the size limit or of a refused type."""
+    if size > settings.CASEWAY_ATTACHMENT_MAX_BYTES:
+        raise AttachmentRejected(
+            f"{filename} is {size} bytes; the limit is {settings.CASEWAY_ATTACHMENT_MAX_BYTES}"
+        )
+    base_type = content_type.split(";")[0].strip().lower()
+    if base_type not in settings.CASEWAY_ATTACHMENT_TYPES:
+        raise AttachmentRejected(f"{filename}: files of type {base_type} are not accepted")
+
+
+def _store_attachments(
+    *, case: Case, activity: Activity, files: Iterable[tuple[str, str, bytes]]
+) -> list[Attachment]:
+    stored = []
+    for filename, content_type, content in files:
+        check_attachment_file(filename=filename, content_type=content_type, size=len(content))
+        safe_name = get_valid_filename(filename) or "attachment"
+        attachment = Attachment(
+            case=case,
+            activity=activity,
+            filename=filename[:255],
+            content_type=content_type[:120],
+            size=len(content),
+        )
+        attachment.file.save(safe_name, ContentFile(content), save=False)
+        stored.append(attachment)
+    if stored:
+        Attachment.objects.bulk_create(stored)
+    return stored
+
+
+def open_case(
+    *,
+    contact: Contact,
+    subject: str,
+    origin_channel: str,
+    queue: Queue,
+    priority: str = CasePriority.NORMAL,
+    at: datetime | None = None,
+) -> Case:
+    """Create a case for a contact in a queue. Must run inside the caller's transaction."""
+    at = at or timezone.now()
+    case = Case.objects.create(
+        subject=(subject.strip() or "(no subject)")[:300],
+        origin_channel=origin_channel,
+        contact=contact,
+        account_id=contact.account_id,
+        queue=queue,
+        priority=priority,
+        status=CaseStatus.NEW,
+        last_activity_at=at,
+        last_customer_message_at=at,
+    )
+    publish(CaseOpened(case_id=case.pk, channel=origin_channel))
+    return case
+
+
+def record_inbound_message(
+    *,
+    case: Case,
+    contact: Contact,
+    channel: str,
+    subject: str = "",
+    text: str = "",
+    html: str = "",
+    provider_id: str = "",
+    attachments: Iterable[tuple[str, str, bytes]] = (),
+    is_new_case: bool = False,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> Activity:
+    """Append a customer's message to the timeline; a waiting or closed case becomes active.
+
+    `case` must be locked by the caller (or just created, then `is_new_case`).
+    """
+    at = at or timezone.now()
+    attachments = list(attachments)
+    if not text.strip() and not html.strip() and not attachments:
+        raise EmptyMessage()
+    activity = Activity.objects.create(
+        case=case,
+        kind=ActivityKind.MESSAGE_IN,
+        channel=channel,
+        is_public=True,
+        author_contact=contact,
+        subject=subject[:300],
+        text=text,
+        html=clean_html(html),
+        provider_id=provider_id[:300],
+        data=data or {},
+        created_at=at,
+    )
+    _store_attachments(case=case, activity=activity, files=attachments)
+    if not is_new_case:
+        fields = ["last_activity_at", "last_customer_message_at", "updated_at"]
+        case.last_activity_at = at
+        case.last_customer_message_at = at
+        if case.status != CaseStatus.NEW and case.status != CaseStatus.ACTIVE:
+            _set_status(case=case, status=CaseStatus.ACTIVE, actor=None, at=at, force=True)
+            fields += ["status", "resolved_at"]
+        case.save(update_fields=fields)
+        publish(CaseUpdated(case_id=case.pk, fields=tuple(fields)))
+    publish(ActivityAdded(case_id=case.pk, activity_id=activity.pk, kind=activity.kind))
+    return activity
+
+
+@transaction.atomic
+def record_reply(
+    *,
+    case: Case,
+    agent: AbstractBaseUser,
+    text: str,
+    html: str = "",
+    channel: str = "",
+    attachments: Iterable[tuple[str, str, bytes]] = (),
+    status: str | None = None,
+    at: datetime | None = None,
+) -> Activity:
+    """Record an agent's public reply (pending delivery) on the timeline.
+
+    Sets the first response time, moves a new case to active, and optionally changes the
+    status in the same transaction ("reply and set waiting on customer").
+    """
+    _require_agent(agent)
+    at = at or timezone.now()
+    attachments = list(attachments)
+    if not text.strip() and not attachments:
+        raise EmptyMessage()
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    channel = channel or case.origin_channel
+    activity = Activity.objects.create(
+        case=case,
+        kind=ActivityKind.MESSAGE_OUT,
+        channel=channel,
+        is_public=True,
+        author_agent=agent,
+        subject=f"Re: {case.subject}"[:300],
+        text=text,
+        html=clean_html(html),
+        delivery_status=DeliveryStatus.PENDING,
+        created_at=at,
+    )
+    _store_attachments(case=case, activity=activity, files=attachments)
+    fields = ["last_activity_at", "updated_at"]
+    case.last_activity_at = at
+    if case.first_response_at is None:
+        case.first_response_at = at
+        fields.append("first_response_at")
+    target = status or (CaseStatus.ACTIVE if case.status == CaseStatus.NEW else None)
+    if target and target != case.status:
+        _set_status(case=case, status=target, actor=agent, at=at)
+        fields += ["status", "resolved_at"]
+    case.save(update_fields=fields)
+    publish(ActivityAdded(case_id=case.pk, activity_id=activity.pk, kind=activity.kind))
+    publish(CaseUpdated(case_id=case.pk, fields=tuple(fields)))
+    return activity
+
+
+@transaction.atomic
+def add_note(
+    *,
+    case: Case,
+    agent: AbstractBaseUser,
+    text: str,
+    attachments: Iterable[tuple[str, str, bytes]] = (),
+    at: datetime | None = None,
+) -> Activity:
+    """Add an internal note, visible to agents only."""
+    _require_agent(agent)
+    attachments = list(attachments)
+    if not text.strip() and not attachments:
+        raise EmptyMessage()
+    at = at or timezone.now()
+    activity = Activity.objects.create(
+        case=case,
+        kind=ActivityKind.NOTE,
+        channel=ChannelKind.INTERNAL,
+        is_public=False,
+        author_agent=agent,
+        text=text,
+        created_at=at,
+    )
+    _store_attachments(case=case, activity=activity, files=attachments)
+    Case.objects.filter(pk=case.pk).update(last_activity_at=at, updated_at=at)
+    publish(ActivityAdded(case_id=case.pk, activity_id=activity.pk, kind=activity.kind))
+    return activity
+
+
+def _set_status(
+    *,
+    case: Case,
+    status: str,
+    actor: AbstractBaseUser | None,
+    at: datetime,
+    force: bool = False,
+) -> None:
+    """Change status in memory and write its audit entry and timeline entry; caller saves."""
+    if not force and not case.can_become(status):
+        raise TransitionNotAllowed(case.status, status)
+    before = case.status
+    case.status = status
+    if status == CaseStatus.RESOLVED:
+        case.resolved_at = at
+    elif before in (CaseStatus.RESOLVED, CaseStatus.CANCELLED):
+        case.resolved_at = None
+    AuditEntry.objects.create(
+        case=case,
+        actor=actor,
+        actor_label=_label(actor),
+        field="status",
+        before=before,
+        after=status,
+        at=at,
+    )
+    Activity.objects.create(
+        case=case,
+        kind=ActivityKind.STATUS_CHANGE,
+        channel=ChannelKind.INTERNAL,
+        author_agent=actor,
+        data={"from": before, "to": status},
+        created_at=at,
+    )
+
+
+@transaction.atomic
+def change_status(*, case: Case, status: str, actor: AbstractBaseUser) -> Case:
+    """Move a case along its workflow (see CASE_TRANSITIONS)."""
+    _require_agent(actor)
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if status == case.status:
+        return case
+    at = timezone.now()
+    _set_status(case=case, status=status, actor=actor, at=at)
+    case.last_activity_at = at
+    case.save(update_fields=["status", "resolved_at", "last_activity_at", "updated_at"])
+    publish(CaseUpdated(case_id=case.pk, fields=("status",)))
+    return case
+
+
+@transaction.atomic
+def assign_case(*, case: Case, owner: AbstractBaseUser | None, actor: AbstractBaseUser) -> Case:
+    """Give an open case to an agent (None: back to the queue) and record who did it."""
+    _require_agent(actor)
+    if owner is not None:
+        _require_agent(owner)
+    case = Case.objects.select_for_update().select_related("owner").get(pk=case.pk)
+    if not case.is_open:
+        raise CaseClosed(case.pk)
+    if case.owner_id == (owner.pk if owner else None):
+        return case
+    at = timezone.now()
+    before = _label(case.owner) if case.owner else ""
+    after = _label(owner) if owner else ""
+    case.owner = owner  # type: ignore[assignment]
+    case.last_activity_at = at
+    case.save(update_fields=["owner", "last_activity_at", "updated_at"])
+    AuditEntry.objects.create(
+        case=case, actor=actor, actor_label=_label(actor), field="owner",
+        before=before, after=after, at=at,
+    )  # fmt: skip
+    Activity.objects.create(
+        case=case,
+        kind=ActivityKind.ASSIGNMENT,
+        channel=ChannelKind.INTERNAL,
+        author_agent=actor,
+        data={"from": before, "to": after, "to_id": owner.pk if owner else None},
+        created_at=at,
+    )
+    publish(CaseUpdated(case_id=case.pk, fields=("owner",)))
+    return case
+
+
+@transaction.atomic
+def change_priority(*, case: Case, priority: str, actor: AbstractBaseUser) -> Case:
+    """Set a case's priority and audit it."""
+    _require_agent(actor)
+    if priority not in CasePriority.values:
+        raise ValueError(f"unknown priority {priority!r}")
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.priority == priority:
+        return case
+    AuditEntry.objects.create(
+        case=case, actor=actor, actor_label=_label(actor), field="priority",
+        before=case.priority, after=priority, at=timezone.now(),
+    )  # fmt: skip
+    case.priority = priority
+    case.save(update_fields=["priority", "updated_at"])
+    publish(CaseUpdated(case_id=case.pk, fields=("priority",)))
+    return case
+
+
+@transaction.atomic
+def move_case(*, case: Case, queue: Queue, actor: AbstractBaseUser) -> Case:
+    """Put a case into another queue and audit it."""
+    _require_agent(actor)
+    case = Case.objects.select_for_update().select_related("queue").get(pk=case.pk)
+    if case.queue_id == queue.pk:
+        return case
+    AuditEntry.objects.create(
+        case=case, actor=actor, actor_label=_label(actor), field="queue",
+        before=case.queue.name, after=queue.name, at=timezone.now(),
+    )  # fmt: skip
+    case.queue = queue
+    case.save(update_fields=["queue", "updated_at"])
+    publish(CaseUpdated(case_id=case.pk, fields=("queue",)))
+    return case
+
+
+def record_delivery(
+    *, activity_id: int, status: str, provider_id: str = "", detail: str = ""
+) -> None:
+    """Store what the channel's provider said about an outbound message."""
+    activity = Activity.objects.get(pk=activity_id)
+    activity.delivery_status = status
+    if provider_id:
+        activity.provider_id = provider_id[:300]
+    if detail:
+        activity.data = {**activity.data, "delivery_detail": detail}
+    activity.save(update_fields=["delivery_status", "provider_id", "data"])

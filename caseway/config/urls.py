@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from caseway.api.urls import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("agent/", include("caseway.workspace.urls")),
+    path("", include("caseway.portal.urls")),
+]

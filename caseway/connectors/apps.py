@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class ConnectorsConfig(AppConfig):
+    name = "caseway.connectors"
+    label = "connectors"
+
+    def ready(self) -> None:
+        from caseway.connectors import portal, registry
+
+        registry.register(portal.PortalAdapter())

@@ -1,0 +1,115 @@
+"""The message types every adapter produces and consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+from caseway.connectors.exceptions import PayloadRejected
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who sent a message: an address of one kind (see core.kinds.AddressKind)."""
+
+    kind: str
+    address: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class AttachmentIn:
+    filename: str
+    content_type: str
+    content: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """One normalized message from any channel, ready for intake.receive().
+
+    provider_id is the provider's own id (an email's Message-ID, an SMS sid); replays with
+    the same (channel, provider_id) change nothing. case_reference is an explicit case
+    number the customer quoted; in_reply_to lists provider ids of messages this answers;
+    continues_conversation lets conversational channels (SMS, chat) continue the sender's
+    open case on the same channel.
+    """
+
+    channel: str
+    provider_id: str
+    sender: Sender
+    subject: str = ""
+    text: str = ""
+    html: str = ""
+    attachments: tuple[AttachmentIn, ...] = ()
+    case_reference: str = ""
+    in_reply_to: tuple[str, ...] = ()
+    continues_conversation: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def raw(self) -> dict[str, Any]:
+        """A JSON-able copy of everything but attachment bytes (kept as their sizes)."""
+        return {
+            "channel": self.channel,
+            "provider_id": self.provider_id,
+            "sender": {
+                "kind": self.sender.kind,
+                "address": self.sender.address,
+                "name": self.sender.name,
+            },
+            "subject": self.subject,
+            "text": self.text,
+            "html": self.html,
+            "attachments": [
+                {"filename": a.filename, "content_type": a.content_type, "size": a.size}
+                for a in self.attachments
+            ],
+            "case_reference": self.case_reference,
+            "in_reply_to": list(self.in_reply_to),
+            "continues_conversation": self.continues_conversation,
+            "meta": self.meta,
+        }
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """A reply on its way to a customer through one channel."""
+
+    channel: str
+    to: Sender
+    subject: str
+    text: str
+    html: str = ""
+    reference: str = ""
+    in_reply_to: tuple[str, ...] = ()
+    attachments: tuple[AttachmentIn, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    """What the provider said when we handed it a message."""
+
+    status: str
+    provider_id: str = ""
+    detail: str = ""
+
+
+def check_attachment(attachment: AttachmentIn) -> None:
+    """Raise PayloadRejected when an attachment is too large or of a type we do not take."""
+    limit = settings.CASEWAY_ATTACHMENT_MAX_BYTES
+    if attachment.size > limit:
+        raise PayloadRejected(
+            f"attachment {attachment.filename!r} is {attachment.size} bytes; the limit is {limit}"
+        )
+    content_type = attachment.content_type.split(";")[0].strip().lower()
+    if content_type not in settings.CASEWAY_ATTACHMENT_TYPES:
+        raise PayloadRejected(
+            f"attachment {attachment.filename!r} has type {content_type!r}, which is not allowed"
+        )

@@ -1,0 +1,33 @@
+"""Adapters registered by channel kind; the only place that maps a channel to its code."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from caseway.connectors.exceptions import NoAdapter
+from caseway.connectors.messages import DeliveryReceipt, OutboundMessage
+
+
+class Adapter(Protocol):
+    kinds: tuple[str, ...]
+
+    def send(self, message: OutboundMessage) -> DeliveryReceipt: ...
+
+
+_adapters: dict[str, Adapter] = {}
+
+
+def register(adapter: Adapter) -> None:
+    for kind in adapter.kinds:
+        _adapters[kind] = adapter
+
+
+def adapter_for(kind: str) -> Adapter:
+    try:
+        return _adapters[kind]
+    except KeyError:
+        raise NoAdapter(kind) from None
+
+
+def has_adapter(kind: str) -> bool:
+    return kind in _adapters

@@ -1,0 +1,7 @@
+class IntakeError(Exception):
+    """Base of what intake raises."""
+
+
+class MessageRejected(IntakeError):
+    """The message cannot become a case (empty, too long, a bad attachment); it is stored as
+    failed with this reason."""

@@ -1,0 +1,295 @@
+"""The one path in and the one path out.
+
+receive(msg) runs in one transaction:
+  1. store the raw message; (channel, provider_id) is unique, so a replay changes nothing
+  2. resolve the sender's identity to a contact (created when new)
+  3. thread: explicit case reference, a reply to one of our messages, or the open
+     conversation on a conversational channel; otherwise open a new case
+  4. append the message to the case's timeline
+  5. + 6. place the new case: see `_place_new_case`, the single point where entitlements/SLA
+     and routing plug in
+  7. after commit: MessageReceived is published (workspace push, acknowledgements)
+
+A message that cannot be processed is still kept: its record is written as failed, with the
+reason, in a transaction of its own, and receiving it again retries it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from caseway.cases import services as case_services
+from caseway.cases.exceptions import AttachmentRejected, EmptyMessage
+from caseway.cases.models import Activity, Case, CaseStatus, Queue
+from caseway.cases.queries import default_queue
+from caseway.connectors.exceptions import PayloadRejected
+from caseway.connectors.messages import InboundMessage
+from caseway.core.events import publish
+from caseway.customers.models import Contact
+from caseway.customers.services import resolve_contact
+from caseway.intake.events import MessageReceived, ReplySent
+from caseway.intake.exceptions import MessageRejected
+from caseway.intake.models import InboundRecord, InboundStatus
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    case: Case
+    activity: Activity | None
+    is_new_case: bool
+    is_replay: bool
+    record_id: int
+
+
+def receive(msg: InboundMessage) -> IntakeResult:
+    """Turn one inbound message into a new case or a message on an open one.
+
+    Idempotent on (channel, provider_id). Raises MessageRejected for a message that cannot
+    become a case (the record is kept as failed with the reason).
+    """
+    if not msg.provider_id:
+        raise MessageRejected("a message needs a provider id to be de-duplicated")
+    try:
+        with transaction.atomic():
+            return _receive(msg)
+    except IntegrityError:
+        # A concurrent receive of the same message won the race; answer as a replay.
+        replay = _replay(msg)
+        if replay is None:
+            raise
+        return replay
+    except (EmptyMessage, AttachmentRejected, PayloadRejected, MessageRejected) as exc:
+        reason = str(exc) or type(exc).__name__
+        _record_failure(msg, reason)
+        raise MessageRejected(reason) from exc
+    except Exception:
+        _record_failure(msg, traceback.format_exc(limit=5))
+        raise
+
+
+def _receive(msg: InboundMessage) -> IntakeResult:
+    now = timezone.now()
+    _check_size(msg)
+    record_id = _insert_record(msg, now)
+    if record_id is None:
+        existing = InboundRecord.objects.select_for_update().get(
+            channel=msg.channel, provider_id=msg.provider_id
+        )
+        if existing.status == InboundStatus.PROCESSED:
+            replay = _replay(msg, record=existing)
+            assert replay is not None
+            return replay
+        record_id = existing.pk  # a failed earlier attempt: process it again
+
+    resolved = resolve_contact(
+        kind=msg.sender.kind, address=msg.sender.address, name=msg.sender.name
+    )
+    contact = resolved.contact
+    case = None if resolved.is_new else _find_thread(msg, contact)
+    is_new_case = case is None
+    if case is None:
+        case = case_services.open_case(
+            contact=contact,
+            subject=msg.subject or msg.text[:80],
+            origin_channel=msg.channel,
+            queue=_place_new_case(msg, contact),
+            at=now,
+        )
+    activity = case_services.record_inbound_message(
+        case=case,
+        contact=contact,
+        channel=msg.channel,
+        subject=msg.subject,
+        text=msg.text,
+        html=msg.html,
+        provider_id=msg.provider_id,
+        attachments=[(a.filename, a.content_type, a.content) for a in msg.attachments],
+        is_new_case=is_new_case,
+        data=msg.meta.get("activity_data") or {},
+        at=now,
+    )
+    InboundRecord.objects.filter(pk=record_id).update(
+        status=InboundStatus.PROCESSED, case_id=case.pk, activity_id=activity.pk, error=""
+    )
+    publish(
+        MessageReceived(
+            case_id=case.pk, activity_id=activity.pk, is_new_case=is_new_case, channel=msg.channel
+        )
+    )
+    return IntakeResult(
+        case=case, activity=activity, is_new_case=is_new_case, is_replay=False, record_id=record_id
+    )
+
+
+def _check_size(msg: InboundMessage) -> None:
+    limit = settings.CASEWAY_MESSAGE_MAX_CHARS
+    if len(msg.text) > limit or len(msg.html) > limit * 4:
+        raise MessageRejected(f"the message is longer than {limit} characters")
+
+
+def _insert_record(msg: InboundMessage, now: object) -> int | None:
+    """Store the raw message; return its id, or None when (channel, provider_id) exists.
+
+    INSERT ... ON CONFLICT DO NOTHING RETURNING (PostgreSQL, SQLite >= 3.35) de-duplicates in
+    one statement without a savepoint.
+    """
+    fields = {f.name: f for f in InboundRecord._meta.concrete_fields}
+    values = {
+        "channel": msg.channel,
+        "provider_id": msg.provider_id[:300],
+        "payload": msg.raw(),
+        "status": InboundStatus.PROCESSED,
+        "error": "",
+        "received_at": now,
+        "attempts": 1,
+    }
+    columns = ", ".join(connection.ops.quote_name(fields[name].column) for name in values)
+    params = [fields[name].get_db_prep_save(value, connection) for name, value in values.items()]
+    table = connection.ops.quote_name(InboundRecord._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(values))
+    sql = (
+        f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+        "ON CONFLICT (channel, provider_id) DO NOTHING RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
+
+
+def _replay(msg: InboundMessage, record: InboundRecord | None = None) -> IntakeResult | None:
+    record = (
+        record
+        or InboundRecord.objects.filter(
+            channel=msg.channel, provider_id=msg.provider_id, status=InboundStatus.PROCESSED
+        ).first()
+    )
+    if record is None or record.case_id is None:
+        return None
+    case = Case.objects.select_related("contact", "queue").get(pk=record.case_id)
+    activity = Activity.objects.filter(pk=record.activity_id).first()
+    return IntakeResult(
+        case=case, activity=activity, is_new_case=False, is_replay=True, record_id=record.pk
+    )
+
+
+def _record_failure(msg: InboundMessage, reason: str) -> None:
+    """Keep a message that failed, in its own transaction, so nothing that arrived is lost."""
+    try:
+        with transaction.atomic():
+            record, created = InboundRecord.objects.select_for_update().get_or_create(
+                channel=msg.channel,
+                provider_id=msg.provider_id[:300],
+                defaults={
+                    "payload": msg.raw(),
+                    "status": InboundStatus.FAILED,
+                    "error": reason,
+                    "received_at": timezone.now(),
+                },
+            )
+            if not created and record.status == InboundStatus.FAILED:
+                record.error = reason
+                record.attempts += 1
+                record.save(update_fields=["error", "attempts"])
+    except Exception:
+        logger.exception("could not keep failed message %s:%s", msg.channel, msg.provider_id)
+    logger.warning("message %s:%s rejected: %s", msg.channel, msg.provider_id, reason[:500])
+
+
+def _same_customer(contact: Contact) -> Q:
+    """Cases a contact may add to: their own, or their account's."""
+    if contact.account_id:
+        return Q(contact=contact) | Q(account_id=contact.account_id)
+    return Q(contact=contact)
+
+
+def _find_thread(msg: InboundMessage, contact: Contact) -> Case | None:
+    """The case this message continues, or None for a new case.
+
+    Explicit references and replies to our messages may reopen a resolved case; a cancelled
+    case is never reopened by a customer. Only the sender's own (or account's) cases count:
+    quoting someone else's case number opens a new case.
+    """
+    cases = Case.objects.select_for_update(of=("self",)).filter(_same_customer(contact))
+    threadable = [*CaseStatus.values]
+    threadable.remove(CaseStatus.CANCELLED)
+    if msg.case_reference:
+        pk = Case.pk_from_number(msg.case_reference)
+        if pk is not None:
+            case = cases.filter(pk=pk, status__in=threadable).first()
+            if case is not None:
+                return case
+    if msg.in_reply_to:
+        case_ids = Activity.objects.filter(
+            channel=msg.channel, provider_id__in=list(msg.in_reply_to)[:50]
+        ).values("case_id")
+        case = cases.filter(pk__in=case_ids, status__in=threadable).order_by("-pk").first()
+        if case is not None:
+            return case
+    if msg.continues_conversation:
+        return (
+            cases.open()
+            .filter(contact=contact, origin_channel=msg.channel)
+            .order_by("-last_activity_at", "-pk")
+            .first()
+        )
+    return None
+
+
+def _place_new_case(msg: InboundMessage, contact: Contact) -> Queue:
+    """Choose where a new case waits.
+
+    This is the single place where entitlements and SLA (issue 02: pick the contract or the
+    default policy, start the KPI timers) and routing (issue 03: rules -> queue, then
+    assignment to an agent by skills, presence and capacity) plug in. Until those land, a new
+    case waits in the default queue.
+    """
+    return default_queue()
+
+
+def send(
+    *,
+    case: Case,
+    agent: AbstractBaseUser,
+    text: str,
+    html: str = "",
+    channel: str = "",
+    attachments: Iterable[tuple[str, str, bytes]] = (),
+    status: str | None = None,
+) -> Activity:
+    """Record an agent's reply on the timeline and hand it to the channel's adapter.
+
+    The reply goes out on `channel` (default: the channel the case came in on); delivery runs
+    as a background task after commit and records what the provider said on the activity.
+    """
+    from caseway.intake.tasks import deliver_reply
+
+    with transaction.atomic():
+        activity = case_services.record_reply(
+            case=case,
+            agent=agent,
+            text=text,
+            html=html,
+            channel=channel,
+            attachments=attachments,
+            status=status,
+        )
+        publish(ReplySent(case_id=case.pk, activity_id=activity.pk, channel=activity.channel))
+        transaction.on_commit(lambda: deliver_reply.enqueue(activity.pk))
+    return activity
+
+
+def payload_json(record: InboundRecord) -> str:
+    return json.dumps(record.payload, indent=2, ensure_ascii=False)
