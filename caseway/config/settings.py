@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "caseway.portal",
     "caseway.workspace",
     "caseway.api",
+    "caseway.cli",
 ]
 
 MIDDLEWARE = [
@@ -110,7 +111,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
         "transaction_mode": "IMMEDIATE",
     }
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
