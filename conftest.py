@@ -11,22 +11,28 @@ os.environ.setdefault(
 
 
 @pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
+def _test_settings(settings, tmp_path):
+    """Files under a temporary directory, plain static storage (the manifest 404s under
+    live_server), and background tasks run at once (a test that needs the database queue and
+    its worker sets TASKS itself)."""
     settings.STORAGES = {
-        **settings.STORAGES,
         "default": {
             "BACKEND": "django.core.files.storage.FileSystemStorage",
             "OPTIONS": {"location": str(tmp_path / "media")},
         },
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Real hashing costs ~0.3 s a user; tests care that passwords work, not how slowly.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
 def default_queue(db):
-    from caseway.cases.models import Queue
+    from caseway.cases.queries import default_queue
 
-    return Queue.objects.get(is_default=True)
+    return default_queue()
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Q, QuerySet
@@ -17,9 +19,13 @@ from caseway.cases.models import (
     PUBLIC_ACTIVITY_KINDS,
     Activity,
     Case,
+    CaseQuerySet,
     Queue,
 )
 from caseway.customers.models import Contact
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -36,12 +42,12 @@ def contact_of(user: AnyUser) -> Contact | None:
     if not user.is_authenticated or not user.is_active:
         return None
     try:
-        return user.contact  # type: ignore[union-attr]
+        return cast("User", user).contact
     except Contact.DoesNotExist:
         return None
 
 
-def cases_visible_to(user: AnyUser) -> QuerySet[Case]:
+def cases_visible_to(user: AnyUser) -> CaseQuerySet:
     """The cases `user` may see, with contact, account, queue and owner joined."""
     cases = Case.objects.select_related("contact", "account", "queue", "owner")
     if is_admin(user):
@@ -59,6 +65,17 @@ def cases_visible_to(user: AnyUser) -> QuerySet[Case]:
 def get_case_for_user(user: AnyUser, number: str) -> Case:
     """The case with this number if `user` may see it; raises Case.DoesNotExist otherwise."""
     return cases_visible_to(user).by_number(number).get()
+
+
+def get_case_for_contact(*, case_id: int, contact_id: int) -> Case:
+    """The case `case_id` if contact `contact_id` opened it; raises Case.DoesNotExist otherwise.
+
+    Serves a private link (the portal's signed token for an anonymous submitter): whoever
+    holds the link sees that one case, as its contact would.
+    """
+    return Case.objects.select_related("contact", "account", "queue", "owner").get(
+        pk=case_id, contact_id=contact_id
+    )
 
 
 def timeline_for(user: AnyUser, case: Case) -> QuerySet[Activity]:
@@ -79,7 +96,7 @@ def queues_visible_to(user: AnyUser) -> QuerySet[Queue]:
     if not is_admin(user):
         if not is_agent(user):
             return queues.none()
-        queues = queues.filter(members=user)
+        queues = queues.filter(members=cast("User", user))
     return queues.annotate(
         open_count=Count("cases", filter=Q(cases__status__in=OPEN_STATUSES)),
         unassigned_count=Count(
@@ -88,10 +105,16 @@ def queues_visible_to(user: AnyUser) -> QuerySet[Queue]:
     )
 
 
-def agents_for_queue(queue: Queue) -> QuerySet:
+def agents_for_queue(queue: Queue) -> QuerySet[User]:
     """Active agents who may own cases in `queue`."""
     return queue.members.filter(is_active=True, is_staff=True).order_by("first_name", "username")
 
 
 def default_queue() -> Queue:
-    return Queue.objects.get(is_default=True)
+    """The queue new cases wait in; recreated if someone deleted it (one query when present)."""
+    queue = Queue.objects.filter(is_default=True).first()
+    if queue is None:
+        queue, _ = Queue.objects.get_or_create(
+            is_default=True, defaults={"name": "General", "slug": "general"}
+        )
+    return queue

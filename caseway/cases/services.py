@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -41,6 +41,9 @@ from caseway.core.events import publish
 from caseway.core.kinds import ChannelKind
 from caseway.core.sanitize import clean_html
 from caseway.customers.models import Contact
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def _label(user: AbstractBaseUser | None) -> str:
@@ -190,7 +193,7 @@ def record_reply(
         kind=ActivityKind.MESSAGE_OUT,
         channel=channel,
         is_public=True,
-        author_agent=agent,
+        author_agent=cast("User", agent),
         subject=f"Re: {case.subject}"[:300],
         text=text,
         html=clean_html(html),
@@ -233,7 +236,7 @@ def add_note(
         kind=ActivityKind.NOTE,
         channel=ChannelKind.INTERNAL,
         is_public=False,
-        author_agent=agent,
+        author_agent=cast("User", agent),
         text=text,
         created_at=at,
     )
@@ -262,7 +265,7 @@ def _set_status(
         case.resolved_at = None
     AuditEntry.objects.create(
         case=case,
-        actor=actor,
+        actor=cast("User | None", actor),
         actor_label=_label(actor),
         field="status",
         before=before,
@@ -273,7 +276,7 @@ def _set_status(
         case=case,
         kind=ActivityKind.STATUS_CHANGE,
         channel=ChannelKind.INTERNAL,
-        author_agent=actor,
+        author_agent=cast("User | None", actor),
         data={"from": before, "to": status},
         created_at=at,
     )
@@ -300,7 +303,7 @@ def assign_case(*, case: Case, owner: AbstractBaseUser | None, actor: AbstractBa
     _require_agent(actor)
     if owner is not None:
         _require_agent(owner)
-    case = Case.objects.select_for_update().select_related("owner").get(pk=case.pk)
+    case = Case.objects.select_for_update(of=("self",)).select_related("owner").get(pk=case.pk)
     if not case.is_open:
         raise CaseClosed(case.pk)
     if case.owner_id == (owner.pk if owner else None):
@@ -312,14 +315,14 @@ def assign_case(*, case: Case, owner: AbstractBaseUser | None, actor: AbstractBa
     case.last_activity_at = at
     case.save(update_fields=["owner", "last_activity_at", "updated_at"])
     AuditEntry.objects.create(
-        case=case, actor=actor, actor_label=_label(actor), field="owner",
+        case=case, actor=cast("User", actor), actor_label=_label(actor), field="owner",
         before=before, after=after, at=at,
     )  # fmt: skip
     Activity.objects.create(
         case=case,
         kind=ActivityKind.ASSIGNMENT,
         channel=ChannelKind.INTERNAL,
-        author_agent=actor,
+        author_agent=cast("User", actor),
         data={"from": before, "to": after, "to_id": owner.pk if owner else None},
         created_at=at,
     )
@@ -337,7 +340,7 @@ def change_priority(*, case: Case, priority: str, actor: AbstractBaseUser) -> Ca
     if case.priority == priority:
         return case
     AuditEntry.objects.create(
-        case=case, actor=actor, actor_label=_label(actor), field="priority",
+        case=case, actor=cast("User", actor), actor_label=_label(actor), field="priority",
         before=case.priority, after=priority, at=timezone.now(),
     )  # fmt: skip
     case.priority = priority
@@ -350,11 +353,11 @@ def change_priority(*, case: Case, priority: str, actor: AbstractBaseUser) -> Ca
 def move_case(*, case: Case, queue: Queue, actor: AbstractBaseUser) -> Case:
     """Put a case into another queue and audit it."""
     _require_agent(actor)
-    case = Case.objects.select_for_update().select_related("queue").get(pk=case.pk)
+    case = Case.objects.select_for_update(of=("self",)).select_related("queue").get(pk=case.pk)
     if case.queue_id == queue.pk:
         return case
     AuditEntry.objects.create(
-        case=case, actor=actor, actor_label=_label(actor), field="queue",
+        case=case, actor=cast("User", actor), actor_label=_label(actor), field="queue",
         before=case.queue.name, after=queue.name, at=timezone.now(),
     )  # fmt: skip
     case.queue = queue

@@ -11,7 +11,7 @@ from caseway.core.kinds import ChannelKind
 
 
 class PortalAdapter:
-    kinds = (ChannelKind.PORTAL, ChannelKind.API, ChannelKind.KIOSK)
+    kinds: tuple[str, ...] = (ChannelKind.PORTAL, ChannelKind.API, ChannelKind.KIOSK)
 
     def send(self, message: OutboundMessage) -> DeliveryReceipt:
         return DeliveryReceipt(status="delivered", detail="shown on the customer's timeline")

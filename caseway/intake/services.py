@@ -62,14 +62,17 @@ def receive(msg: InboundMessage) -> IntakeResult:
     if not msg.provider_id:
         raise MessageRejected("a message needs a provider id to be de-duplicated")
     try:
-        with transaction.atomic():
-            return _receive(msg)
-    except IntegrityError:
-        # A concurrent receive of the same message won the race; answer as a replay.
-        replay = _replay(msg)
-        if replay is None:
-            raise
-        return replay
+        try:
+            with transaction.atomic():
+                return _receive(msg)
+        except IntegrityError:
+            # A concurrent receive won a race: for the same message, answer as a replay; for
+            # the same new sender (identity) try once more, when the identity exists.
+            replay = _replay(msg)
+            if replay is not None:
+                return replay
+            with transaction.atomic():
+                return _receive(msg)
     except (EmptyMessage, AttachmentRejected, PayloadRejected, MessageRejected) as exc:
         reason = str(exc) or type(exc).__name__
         _record_failure(msg, reason)
@@ -179,7 +182,8 @@ def _replay(msg: InboundMessage, record: InboundRecord | None = None) -> IntakeR
     if record is None or record.case_id is None:
         return None
     case = Case.objects.select_related("contact", "queue").get(pk=record.case_id)
-    activity = Activity.objects.filter(pk=record.activity_id).first()
+    # A record without an activity id matches nothing, so `activity` is None then.
+    activity = Activity.objects.filter(pk=record.activity_id).first()  # type: ignore[misc]
     return IntakeResult(
         case=case, activity=activity, is_new_case=False, is_replay=True, record_id=record.pk
     )

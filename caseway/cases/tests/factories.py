@@ -2,6 +2,7 @@ import factory
 from django.utils import timezone
 
 from caseway.cases.models import Activity, ActivityKind, Case, Queue
+from caseway.cases.queries import default_queue
 from caseway.core.kinds import ChannelKind
 from caseway.customers.tests.factories import ContactFactory
 
@@ -28,7 +29,7 @@ class CaseFactory(factory.django.DjangoModelFactory):
     origin_channel = ChannelKind.PORTAL
     contact = factory.SubFactory(ContactFactory)
     account = factory.LazyAttribute(lambda c: c.contact.account)
-    queue = factory.LazyFunction(lambda: Queue.objects.get(is_default=True))
+    queue = factory.LazyFunction(default_queue)
     last_activity_at = factory.LazyFunction(timezone.now)
 
 
