@@ -1,0 +1,1 @@
+"""Portal views: thin, each parses a request, calls intake or a query, and renders."""
