@@ -1,2 +1,3 @@
 """REST API (django-ninja) under /api/v1/ for the customer's own apps, kiosks and
-integrations; token auth. Imports intake, cases, customers, core. Publishes nothing."""
+integrations; bearer tokens (ApiToken) or the browser session. Imports intake, cases,
+customers, connectors, core. Publishes nothing."""

@@ -1,3 +1,24 @@
+"""The API object mounted at /api/v1/ (see caseway.config.urls)."""
+
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="Caseway API", version="1", docs_url="docs")
+from caseway.api.auth import session_auth, token_auth
+from caseway.api.endpoints import auth, case_actions, cases, queues
+from caseway.api.errors import register_error_handlers
+
+api = NinjaAPI(
+    title="Caseway API",
+    version="1",
+    description=(
+        "Customers (their own app or a kiosk) open cases and follow them; agents work them. "
+        "Authenticate with `Authorization: Bearer <token>` (POST /auth/token) or, in the "
+        "browser, the Django session (unsafe methods need the CSRF token)."
+    ),
+    docs_url="docs",
+    auth=[token_auth, session_auth],
+)
+register_error_handlers(api)
+api.add_router("/auth", auth.router)
+api.add_router("/cases", cases.router)
+api.add_router("/cases", case_actions.router)
+api.add_router("/queues", queues.router)

@@ -180,6 +180,8 @@ CASEWAY_ATTACHMENT_TYPES = env_list(
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 )
 CASEWAY_MESSAGE_MAX_CHARS = int(os.environ.get("MESSAGE_MAX_CHARS", 100_000))
+# The API carries attachments as base64 in JSON (4/3 of their size): let the largest through.
+DATA_UPLOAD_MAX_MEMORY_SIZE = CASEWAY_ATTACHMENT_MAX_BYTES * 4 // 3 + 1024 * 1024
 CASEWAY_CASE_PREFIX = os.environ.get("CASE_PREFIX", "CW")
 
 LOGGING = {

@@ -1,0 +1,6 @@
+class ApiError(Exception):
+    """Base of the errors the api app's services raise."""
+
+
+class TokenNotYours(ApiError):
+    """Only the token's own user or an admin may revoke it."""
