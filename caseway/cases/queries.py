@@ -105,6 +105,11 @@ def queues_visible_to(user: AnyUser) -> QuerySet[Queue]:
     )
 
 
+def queues_for_transfer(user: AnyUser) -> QuerySet[Queue]:
+    """Queues an agent may move a case into: every queue (a transfer leaves the agent's own)."""
+    return Queue.objects.all() if is_agent(user) else Queue.objects.none()
+
+
 def agents_for_queue(queue: Queue) -> QuerySet[User]:
     """Active agents who may own cases in `queue`."""
     return queue.members.filter(is_active=True, is_staff=True).order_by("first_name", "username")

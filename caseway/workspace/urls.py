@@ -1,2 +1,23 @@
+from django.urls import path
+
+from caseway.workspace.views import auth, case_actions, case_list, case_view
+
 app_name = "workspace"
-urlpatterns: list = []
+urlpatterns = [
+    path("", case_list.case_list, name="home"),
+    path("login/", auth.WorkspaceLoginView.as_view(), name="login"),
+    path("logout/", auth.WorkspaceLogoutView.as_view(), name="logout"),
+    path("cases/<str:number>/", case_view.case_detail, name="case"),
+    path(
+        "cases/<str:number>/attachments/<int:attachment_id>/",
+        case_view.attachment_download,
+        name="attachment",
+    ),
+    path("cases/<str:number>/reply/", case_actions.reply, name="reply"),
+    path("cases/<str:number>/note/", case_actions.note, name="note"),
+    path("cases/<str:number>/status/", case_actions.change_status, name="status"),
+    path("cases/<str:number>/take/", case_actions.take, name="take"),
+    path("cases/<str:number>/assign/", case_actions.assign, name="assign"),
+    path("cases/<str:number>/priority/", case_actions.change_priority, name="priority"),
+    path("cases/<str:number>/queue/", case_actions.move, name="move"),
+]

@@ -74,6 +74,9 @@ def test_private_link_hides_notes_even_from_a_signed_in_agent(client, visitor_ca
         signing.dumps({"case": "1", "contact": 1}, salt=SALT),
         signing.dumps([1, 1], salt=SALT),
     ],
+    # Fixed ids: signed tokens hold a timestamp, and pytest-xdist needs every worker to
+    # collect the same test names.
+    ids=["garbage", "other-salt", "case-id-not-int", "not-a-dict"],
 )
 def test_bad_tokens_are_404(client, visitor_case, token):
     assert client.get(reverse("portal:case_link", args=[token])).status_code == 404

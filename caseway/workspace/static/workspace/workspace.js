@@ -1,0 +1,88 @@
+/* Caseway agent workspace: small progressive enhancements. Everything works without them. */
+(function () {
+  "use strict";
+
+  var root = document.documentElement;
+  root.classList.remove("no-js");
+  root.classList.add("js");
+
+  var auditOpen = false;
+
+  // Whole table rows open their case; modified clicks and links keep their usual behaviour.
+  document.addEventListener("click", function (event) {
+    var row = event.target.closest("tr[data-href]");
+    if (!row || event.target.closest("a, button, input, select, label")) return;
+    if (event.metaKey || event.ctrlKey || event.button === 1) {
+      window.open(row.dataset.href, "_blank");
+    } else {
+      window.location.href = row.dataset.href;
+    }
+  });
+
+  // Composer tabs: reply or internal note.
+  document.addEventListener("click", function (event) {
+    var tab = event.target.closest(".composer-tab");
+    if (!tab) return;
+    var composer = tab.closest(".composer");
+    composer.dataset.mode = tab.dataset.mode;
+    composer.querySelectorAll(".composer-tab").forEach(function (other) {
+      other.setAttribute("aria-selected", other === tab ? "true" : "false");
+    });
+    var textarea = composer.querySelector(".pane-" + tab.dataset.mode + " textarea");
+    if (textarea) textarea.focus();
+  });
+
+  // Ctrl/Cmd + Enter sends the form the textarea belongs to.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    var textarea = event.target.closest(".composer textarea");
+    if (textarea && textarea.form) {
+      event.preventDefault();
+      textarea.form.requestSubmit();
+    }
+  });
+
+  // Show the chosen file names next to the paperclip.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches(".attach-button input[type=file]")) return;
+    var label = input.parentElement.querySelector(".attach-label");
+    var names = Array.prototype.map.call(input.files, function (f) { return f.name; });
+    label.textContent = names.length ? names.join(", ") : label.dataset.empty;
+    input.parentElement.classList.toggle("has-files", names.length > 0);
+  });
+
+  // Remember whether the audit trail is open across out-of-band swaps.
+  document.addEventListener("toggle", function (event) {
+    if (event.target.id === "case-audit") auditOpen = event.target.open;
+  }, true);
+
+  function dismiss(toast) {
+    toast.classList.add("is-leaving");
+    window.setTimeout(function () { toast.remove(); }, 200);
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-dismiss]");
+    if (button) dismiss(button.closest(".toast"));
+  });
+
+  function enhance(element) {
+    var scope = element.querySelectorAll ? element : document;
+    var toasts = [];
+    if (scope.matches && scope.matches(".toast-success, .toast-info")) toasts.push(scope);
+    scope.querySelectorAll(".toast-success, .toast-info").forEach(function (t) { toasts.push(t); });
+    toasts.forEach(function (toast) {
+      window.setTimeout(function () { dismiss(toast); }, 4000);
+    });
+    var audit = element.id === "case-audit" ? element : scope.querySelector("#case-audit");
+    if (audit && auditOpen) audit.open = true;
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    enhance(document.body);
+    if (window.htmx) window.htmx.onLoad(function (element) {
+      if (element !== document.body) enhance(element);
+    });
+  });
+})();

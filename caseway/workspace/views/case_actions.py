@@ -1,0 +1,285 @@
+"""What an agent does on a case: reply, note, status, take, assign, priority, queue.
+
+Each view parses its form, calls one service and answers: htmx requests get the changed parts
+of the case view (out-of-band swaps), other requests are redirected back (POST/redirect/GET).
+A refused change shows why, with status 422, and keeps what the agent wrote.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.files.uploadedfile import UploadedFile
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from caseway.cases import services as case_services
+from caseway.cases.exceptions import (
+    AttachmentRejected,
+    CaseClosed,
+    CaseError,
+    EmptyMessage,
+    NotAnAgent,
+    TransitionNotAllowed,
+)
+from caseway.cases.models import Case, CasePriority, CaseStatus
+from caseway.cases.queries import get_case_for_user
+from caseway.intake import services as intake_services
+from caseway.workspace.access import agent_of, agent_required, case_or_404, is_htmx
+from caseway.workspace.forms import (
+    AssignForm,
+    MoveForm,
+    NoteForm,
+    PriorityForm,
+    ReplyForm,
+    StatusForm,
+)
+from caseway.workspace.views.case_view import render_case_page, render_case_update
+
+Upload = tuple[str, str, bytes]
+
+
+def explain(exc: CaseError) -> str:
+    """A sentence an agent understands for each refusal of a service."""
+    if isinstance(exc, TransitionNotAllowed):
+        return _("A case cannot go from “%(current)s” to “%(target)s”.") % {
+            "current": _status(exc.current),
+            "target": _status(exc.target),
+        }
+    if isinstance(exc, EmptyMessage):
+        return _("Write something or attach a file before sending.")
+    if isinstance(exc, AttachmentRejected):
+        return _("Attachment refused: %(reason)s") % {"reason": str(exc)}
+    if isinstance(exc, CaseClosed):
+        return _("This case is closed. Reopen it before assigning it.")
+    if isinstance(exc, NotAnAgent):
+        return _("Only agents can do that.")
+    return str(exc) or _("That change is not possible.")
+
+
+def _status(value: str) -> str:
+    return str(CaseStatus(value).label) if value in CaseStatus.values else value
+
+
+def read_uploads(uploads: list[UploadedFile]) -> list[Upload]:
+    """Turn uploaded files into (filename, content_type, bytes), checking each with the
+    service's rule before reading it, so an oversized file is never read into memory."""
+    files: list[Upload] = []
+    for upload in uploads:
+        name = upload.name or "attachment"
+        content_type = upload.content_type or ""
+        if not content_type or content_type == "application/octet-stream":
+            content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        size = upload.size or 0
+        try:
+            case_services.check_attachment_file(filename=name, content_type=content_type, size=size)
+        except AttachmentRejected as exc:
+            raise AttachmentRejected(_describe_rejection(name, content_type, size)) from exc
+        files.append((name, content_type, upload.read()))
+    return files
+
+
+def _describe_rejection(name: str, content_type: str, size: int) -> str:
+    limit = settings.CASEWAY_ATTACHMENT_MAX_BYTES
+    if size > limit:
+        return _("“%(name)s” is %(size)s; files can be at most %(limit)s.") % {
+            "name": name,
+            "size": filesizeformat(size),
+            "limit": filesizeformat(limit),
+        }
+    return _("“%(name)s” is a %(type)s file, which cannot be attached.") % {
+        "name": name,
+        "type": content_type,
+    }
+
+
+def _form_error(form: Form) -> str:
+    errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
+    return " ".join(errors) or _("Check the form and try again.")
+
+
+def _done(
+    request: HttpRequest,
+    number: str,
+    message: str,
+    *,
+    include_composer: bool = False,
+    composer_mode: str = "reply",
+) -> HttpResponse:
+    """Answer a change that worked."""
+    messages.success(request, message)
+    try:
+        case = get_case_for_user(request.user, number)
+    except Case.DoesNotExist:
+        # Moved to a queue the agent does not work: back to the list.
+        url = reverse("workspace:home")
+        return HttpResponseClientRedirect(url) if is_htmx(request) else redirect(url)
+    if is_htmx(request):
+        return render_case_update(
+            request, case, include_composer=include_composer, composer_mode=composer_mode
+        )
+    return redirect("workspace:case", number=case.number)
+
+
+def _refused(
+    request: HttpRequest,
+    case: Case,
+    error: str,
+    *,
+    include_composer: bool = False,
+    **forms: Any,
+) -> HttpResponse:
+    """Answer a change that was refused: say why, keep the agent's input, status 422.
+
+    A refused reply or note says why inside the composer; other refusals in a message.
+    """
+    if include_composer:
+        forms["composer_error"] = error
+    else:
+        messages.error(request, error)
+    case = case_or_404(request, case.number)  # fresh state for the parts we render
+    if is_htmx(request):
+        return render_case_update(
+            request, case, include_composer=include_composer, status=422, **forms
+        )
+    return render_case_page(request, case, status=422, **forms)
+
+
+@agent_required
+@require_POST
+def reply(request: HttpRequest, number: str) -> HttpResponse:
+    case = case_or_404(request, number)
+    form = ReplyForm(request.POST, request.FILES, case=case)
+    if not form.is_valid():
+        return _refused(request, case, _form_error(form), include_composer=True, reply_form=form)
+    try:
+        intake_services.send(
+            case=case,
+            agent=agent_of(request),
+            text=form.cleaned_data["text"],
+            attachments=read_uploads(form.cleaned_data["attachments"]),
+            status=form.cleaned_data["status"] or None,
+        )
+    except CaseError as exc:
+        return _refused(request, case, explain(exc), include_composer=True, reply_form=form)
+    return _done(request, number, _("Reply sent."), include_composer=True)
+
+
+@agent_required
+@require_POST
+def note(request: HttpRequest, number: str) -> HttpResponse:
+    case = case_or_404(request, number)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _refused(
+            request,
+            case,
+            _form_error(form),
+            include_composer=True,
+            composer_mode="note",
+            note_form=form,
+        )
+    try:
+        case_services.add_note(case=case, agent=agent_of(request), text=form.cleaned_data["text"])
+    except CaseError as exc:
+        return _refused(
+            request,
+            case,
+            explain(exc),
+            include_composer=True,
+            composer_mode="note",
+            note_form=form,
+        )
+    return _done(request, number, _("Note added."), include_composer=True, composer_mode="note")
+
+
+@agent_required
+@require_POST
+def change_status(request: HttpRequest, number: str) -> HttpResponse:
+    case = case_or_404(request, number)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, case, _form_error(form))
+    status = form.cleaned_data["status"]
+    try:
+        case_services.change_status(case=case, status=status, actor=agent_of(request))
+    except CaseError as exc:
+        return _refused(request, case, explain(exc))
+    return _done(request, number, _("Status set to %(status)s.") % {"status": _status(status)})
+
+
+@agent_required
+@require_POST
+def take(request: HttpRequest, number: str) -> HttpResponse:
+    case = case_or_404(request, number)
+    try:
+        case_services.assign_case(case=case, owner=agent_of(request), actor=agent_of(request))
+    except CaseError as exc:
+        return _refused(request, case, explain(exc))
+    return _done(request, number, _("You own this case now."))
+
+
+@agent_required
+@require_POST
+def assign(request: HttpRequest, number: str) -> HttpResponse:
+    case = case_or_404(request, number)
+    form = AssignForm(request.POST, case=case)
+    if not form.is_valid():
+        return _refused(request, case, _form_error(form))
+    owner = form.cleaned_data["owner"]
+    try:
+        case_services.assign_case(case=case, owner=owner, actor=agent_of(request))
+    except CaseError as exc:
+        return _refused(request, case, explain(exc))
+    if owner is None:
+        message = _("The case is back in the queue, unassigned.")
+    elif owner.pk == request.user.pk:
+        message = _("You own this case now.")
+    else:
+        name = owner.get_full_name() or owner.get_username()
+        message = _("Assigned to %(name)s.") % {"name": name}
+    return _done(request, number, message)
+
+
+@agent_required
+@require_POST
+def change_priority(request: HttpRequest, number: str) -> HttpResponse:
+    case = case_or_404(request, number)
+    form = PriorityForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, case, _form_error(form))
+    priority = form.cleaned_data["priority"]
+    try:
+        case_services.change_priority(case=case, priority=priority, actor=agent_of(request))
+    except CaseError as exc:
+        return _refused(request, case, explain(exc))
+    label = CasePriority(priority).label
+    return _done(request, number, _("Priority set to %(priority)s.") % {"priority": label})
+
+
+@agent_required
+@require_POST
+def move(request: HttpRequest, number: str) -> HttpResponse:
+    case = case_or_404(request, number)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, case, _form_error(form))
+    queue = form.cleaned_data["queue"]
+    try:
+        case_services.move_case(case=case, queue=queue, actor=agent_of(request))
+    except CaseError as exc:
+        return _refused(request, case, explain(exc))
+    return _done(
+        request,
+        number,
+        _("%(number)s moved to %(queue)s.") % {"number": case.number, "queue": queue},
+    )

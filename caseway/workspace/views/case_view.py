@@ -1,0 +1,99 @@
+"""The case view: header, timeline, composer, properties, customer panel and audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from caseway.cases.models import Case, CasePriority
+from caseway.cases.queries import (
+    agents_for_queue,
+    cases_visible_to,
+    queues_for_transfer,
+    timeline_for,
+)
+from caseway.workspace.access import agent_required, case_or_404
+from caseway.workspace.forms import NoteForm, ReplyForm, next_statuses
+from caseway.workspace.views.shell import shell_context
+
+OTHER_CASES_SHOWN = 8
+
+
+def case_context(
+    request: HttpRequest,
+    case: Case,
+    *,
+    reply_form: ReplyForm | None = None,
+    note_form: NoteForm | None = None,
+    composer_mode: str = "reply",
+    composer_error: str = "",
+) -> dict[str, Any]:
+    """Everything the case view's parts render; a constant number of queries."""
+    user = request.user
+    return {
+        "case": case,
+        "timeline": list(timeline_for(user, case)),
+        "next_statuses": next_statuses(case),
+        "priorities": CasePriority.choices,
+        "queues": list(queues_for_transfer(user).order_by("name")),
+        "agents": list(agents_for_queue(case.queue)),
+        "other_cases": list(
+            cases_visible_to(user)
+            .filter(contact_id=case.contact_id)
+            .exclude(pk=case.pk)
+            .order_by("-created_at")[:OTHER_CASES_SHOWN]
+        ),
+        "audit_entries": list(case.audit_entries.all()),
+        "is_mine": case.owner_id == user.pk,
+        "reply_form": reply_form or ReplyForm(case=case),
+        "note_form": note_form or NoteForm(),
+        "composer_mode": composer_mode,
+        "composer_error": composer_error,
+    }
+
+
+def render_case_page(
+    request: HttpRequest, case: Case, *, status: int = 200, **forms: Any
+) -> HttpResponse:
+    context = case_context(request, case, **forms)
+    context.update(shell_context(request))
+    return render(request, "workspace/case_detail.html", context, status=status)
+
+
+def render_case_update(
+    request: HttpRequest,
+    case: Case,
+    *,
+    include_composer: bool,
+    status: int = 200,
+    **forms: Any,
+) -> HttpResponse:
+    """The parts an action changes, as htmx out-of-band swaps (the composer only when asked,
+    so a half-written reply survives a status change)."""
+    context = case_context(request, case, **forms)
+    context.update(shell_context(request))
+    context["include_composer"] = include_composer
+    return render(request, "workspace/_case_update.html", context, status=status)
+
+
+@agent_required
+@require_GET
+def case_detail(request: HttpRequest, number: str) -> HttpResponse:
+    return render_case_page(request, case_or_404(request, number))
+
+
+@agent_required
+@require_GET
+def attachment_download(request: HttpRequest, number: str, attachment_id: int) -> FileResponse:
+    """Serve an attachment of a case the agent may see, always as a download."""
+    case = case_or_404(request, number)
+    attachment = get_object_or_404(case.attachments, pk=attachment_id)
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type or "application/octet-stream",
+    )

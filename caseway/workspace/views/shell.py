@@ -1,0 +1,21 @@
+"""What every full workspace page shows around its content: the sidebar and the top bar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from caseway.cases.models import Queue
+from caseway.workspace.listing import sidebar_queues, view_counts
+
+
+def shell_context(
+    request: HttpRequest, *, queues: list[Queue] | None = None, active_view: str = ""
+) -> dict[str, Any]:
+    """Sidebar queues and counts (two queries) and which entry is active."""
+    return {
+        "nav_queues": queues if queues is not None else sidebar_queues(request.user),
+        "nav_counts": view_counts(request.user),
+        "active_view": active_view,
+    }
