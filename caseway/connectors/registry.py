@@ -31,3 +31,8 @@ def adapter_for(kind: str) -> Adapter:
 
 def has_adapter(kind: str) -> bool:
     return kind in _adapters
+
+
+def registered_kinds() -> list[str]:
+    """Channels a reply can go out on, in registration order."""
+    return list(_adapters)

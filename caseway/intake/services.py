@@ -34,7 +34,9 @@ from caseway.cases.models import Activity, Case, CaseStatus, Queue
 from caseway.cases.queries import default_queue
 from caseway.connectors.exceptions import PayloadRejected
 from caseway.connectors.messages import InboundMessage
+from caseway.connectors.registry import has_adapter
 from caseway.core.events import publish
+from caseway.core.kinds import ChannelKind
 from caseway.customers.models import Contact
 from caseway.customers.services import resolve_contact
 from caseway.intake.events import MessageReceived, ReplySent
@@ -263,6 +265,14 @@ def _place_new_case(msg: InboundMessage, contact: Contact) -> Queue:
     return default_queue()
 
 
+def reply_channel_for(case: Case) -> str:
+    """The channel a reply goes out on by default: the one the customer used, or the portal
+    when that channel has no adapter yet (the portal timeline always shows the reply)."""
+    if has_adapter(case.origin_channel):
+        return case.origin_channel
+    return ChannelKind.PORTAL
+
+
 def send(
     *,
     case: Case,
@@ -275,8 +285,8 @@ def send(
 ) -> Activity:
     """Record an agent's reply on the timeline and hand it to the channel's adapter.
 
-    The reply goes out on `channel` (default: the channel the case came in on); delivery runs
-    as a background task after commit and records what the provider said on the activity.
+    The reply goes out on `channel` (default: reply_channel_for(case)); delivery runs as a
+    background task after commit and records what the provider said on the activity.
     """
     from caseway.intake.tasks import deliver_reply
 
@@ -286,7 +296,7 @@ def send(
             agent=agent,
             text=text,
             html=html,
-            channel=channel,
+            channel=channel or reply_channel_for(case),
             attachments=attachments,
             status=status,
         )

@@ -17,7 +17,9 @@ from caseway.cases.models import (
     Queue,
 )
 from caseway.cases.queries import agents_for_queue, is_agent
+from caseway.connectors.registry import registered_kinds
 from caseway.core.kinds import ChannelKind
+from caseway.intake.services import reply_channel_for
 
 
 class AgentAuthenticationForm(AuthenticationForm):
@@ -70,9 +72,15 @@ class ReplyForm(forms.Form):
     )
     attachments = MultipleFileField(label=_("Attachments"), required=False)
     status = forms.ChoiceField(label=_("Then set status"), required=False)
+    channel = forms.ChoiceField(label=_("Send via"), required=False)
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        channel_field = self.fields["channel"]
+        assert isinstance(channel_field, forms.ChoiceField)
+        labels = dict(ChannelKind.choices)
+        channel_field.choices = [(kind, labels.get(kind, kind)) for kind in registered_kinds()]
+        channel_field.initial = reply_channel_for(case)
         status_field = self.fields["status"]
         assert isinstance(status_field, forms.ChoiceField)
         # A reply to a new case makes it active unless another status is picked.

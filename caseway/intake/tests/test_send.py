@@ -25,12 +25,22 @@ def test_reply_on_the_portal_is_delivered_by_the_worker(
     assert activity.delivery_status == DeliveryStatus.DELIVERED
 
 
-def test_reply_on_a_channel_without_adapter_is_marked_failed_not_lost(
+def test_reply_to_a_channel_without_adapter_defaults_to_the_portal(
     make_message, customer, agent, django_capture_on_commit_callbacks
 ):
     case = receive(make_message(channel="facebook")).case
     with django_capture_on_commit_callbacks(execute=True):
         activity = send(case=case, agent=agent, text="Hello")
+    activity.refresh_from_db()
+    assert (activity.channel, activity.delivery_status) == ("portal", DeliveryStatus.DELIVERED)
+
+
+def test_reply_on_a_chosen_channel_without_adapter_is_marked_failed_not_lost(
+    make_message, customer, agent, django_capture_on_commit_callbacks
+):
+    case = receive(make_message(channel="facebook")).case
+    with django_capture_on_commit_callbacks(execute=True):
+        activity = send(case=case, agent=agent, text="Hello", channel="facebook")
     activity.refresh_from_db()
     assert activity.delivery_status == DeliveryStatus.FAILED
     assert "no adapter" in activity.data["delivery_detail"]

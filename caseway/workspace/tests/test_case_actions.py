@@ -44,12 +44,24 @@ def test_reply_sends_a_public_message_and_redirects_back(
     reply = Activity.objects.get(case=case, kind=ActivityKind.MESSAGE_OUT)
     assert reply.text == "We are on it."
     assert reply.is_public and reply.author_agent == agent
-    assert reply.channel == "email"
+    assert reply.channel == "portal"  # no email adapter yet: the portal timeline carries it
     case.refresh_from_db()
     assert case.first_response_at is not None
     assert case.status == CaseStatus.ACTIVE
     assert any(isinstance(e, ReplySent) and e.activity_id == reply.pk for e in published)
     assert any(isinstance(e, ActivityAdded) and e.kind == "message_out" for e in published)
+
+
+def test_reply_goes_out_on_the_channel_the_agent_picks(agent_client, case):
+    agent_client.post(url("workspace:reply", case), {"text": "Via the API", "channel": "api"})
+    reply = Activity.objects.get(case=case, kind=ActivityKind.MESSAGE_OUT)
+    assert reply.channel == "api"
+
+
+def test_reply_refuses_a_channel_with_no_adapter(agent_client, case):
+    response = agent_client.post(url("workspace:reply", case), {"text": "x", "channel": "fax"})
+    assert response.status_code == 422
+    assert not Activity.objects.filter(case=case, kind=ActivityKind.MESSAGE_OUT).exists()
 
 
 def test_reply_then_shows_a_confirmation(agent_client, case):

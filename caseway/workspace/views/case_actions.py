@@ -168,6 +168,7 @@ def reply(request: HttpRequest, number: str) -> HttpResponse:
             text=form.cleaned_data["text"],
             attachments=read_uploads(form.cleaned_data["attachments"]),
             status=form.cleaned_data["status"] or None,
+            channel=form.cleaned_data["channel"] or "",
         )
     except CaseError as exc:
         return _refused(request, case, explain(exc), include_composer=True, reply_form=form)
