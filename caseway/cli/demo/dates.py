@@ -1,0 +1,86 @@
+"""Spread the demo's timestamps over the last days, for a demo that looks lived in.
+
+The services stamp what they write with the current time, so every demo case would be a
+few milliseconds old. This is the one documented exception to "every write goes through a
+service": after the stories are told, each case's own timestamps (case, timeline, audit
+trail, inbound records) are moved, in order, onto a plausible schedule that starts at a
+random moment of the last `days` days. Relative order within a case never changes.
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from caseway.cases.models import Activity, AuditEntry, Case
+from caseway.intake.models import InboundRecord
+
+Remap = Callable[[datetime], datetime]
+
+
+def spread_dates(*, case_ids: Iterable[int], rng: random.Random, days: int = 30) -> None:
+    """Move the timestamps of these cases onto schedules spread over the last `days` days."""
+    now = timezone.now()
+    ids = sorted(set(case_ids))
+    activities: dict[int, list[Activity]] = defaultdict(list)
+    for activity in Activity.objects.filter(case_id__in=ids).order_by("created_at", "pk"):
+        activities[activity.case_id].append(activity)
+    remaps = {pk: _schedule(activities[pk], rng=rng, now=now, days=days) for pk in ids}
+
+    for pk, entries in activities.items():
+        for activity in entries:
+            activity.created_at = remaps[pk](activity.created_at)
+    Activity.objects.bulk_update(
+        [a for entries in activities.values() for a in entries], ["created_at"], batch_size=500
+    )
+
+    cases = list(Case.objects.filter(pk__in=ids))
+    stamp_fields = [
+        "created_at", "updated_at", "first_response_at", "resolved_at",
+        "last_customer_message_at", "last_activity_at",
+    ]  # fmt: skip
+    for case in cases:
+        for name in stamp_fields:
+            value = getattr(case, name)
+            if value is not None:
+                setattr(case, name, remaps[case.pk](value))
+    Case.objects.bulk_update(cases, stamp_fields, batch_size=500)
+
+    audit_entries = list(AuditEntry.objects.filter(case_id__in=ids))
+    for entry in audit_entries:
+        entry.at = remaps[entry.case_id](entry.at)
+    AuditEntry.objects.bulk_update(audit_entries, ["at"], batch_size=500)
+
+    records = list(InboundRecord.objects.filter(case_id__in=ids))
+    for record in records:
+        if record.case_id is not None:
+            record.received_at = remaps[record.case_id](record.received_at)
+    InboundRecord.objects.bulk_update(records, ["received_at"], batch_size=500)
+
+
+def _schedule(activities: list[Activity], *, rng: random.Random, now: datetime, days: int) -> Remap:
+    """A monotonic map from the real (milliseconds apart) times of one case's timeline to a
+    schedule with human gaps: minutes to triage, hours to answer, days for the customer."""
+    olds = sorted({a.created_at for a in activities})
+    if not olds:
+        return lambda moment: moment
+    gaps = [timedelta(minutes=rng.expovariate(1 / 240) + 2) for _ in olds[1:]]
+    start = now - timedelta(days=rng.uniform(0, days), minutes=5)
+    span = sum(gaps, timedelta())
+    room = now - timedelta(minutes=1) - start
+    if span > room:
+        gaps = [gap * (room / span) for gap in gaps]
+    news = [start]
+    for gap in gaps:
+        news.append(news[-1] + gap)
+
+    def remap(moment: datetime) -> datetime:
+        index = bisect.bisect_right(olds, moment) - 1
+        return news[max(index, 0)]
+
+    return remap

@@ -1,0 +1,42 @@
+import pytest
+
+from caseway.cli.banner import render_banner
+from caseway.cli.demo.people import DEMO_LOGINS
+from caseway.cli.management.commands.run import demo_logins_present
+from caseway.cli.runtime import background_services, uses_database_tasks
+
+
+def test_banner_shows_every_url_and_the_demo_logins():
+    text = render_banner(
+        base_url="http://127.0.0.1:8123", logins=DEMO_LOGINS, services=["task worker"]
+    )
+    for url in (
+        "http://127.0.0.1:8123/",
+        "http://127.0.0.1:8123/agent/",
+        "http://127.0.0.1:8123/admin/",
+        "http://127.0.0.1:8123/api/v1/docs",
+    ):
+        assert url in text
+    for login in DEMO_LOGINS:
+        assert f"{login.username} / {login.password}" in text
+    assert "task worker" in text
+    assert "Ctrl-C" in text
+
+
+def test_banner_without_logins_lists_no_passwords():
+    text = render_banner(base_url="http://localhost:9000/")
+    assert "http://localhost:9000/agent/" in text
+    assert "admin / admin" not in text
+
+
+@pytest.mark.django_db
+def test_banner_lists_only_demo_logins_that_exist(django_user_model):
+    django_user_model.objects.create_user("agent", password="x", is_staff=True)
+    assert [login.username for login in demo_logins_present()] == ["agent"]
+
+
+def test_no_worker_thread_without_a_database_task_backend():
+    # The tests run tasks with the immediate backend (conftest.py).
+    assert not uses_database_tasks()
+    assert background_services() == []
+    assert background_services(with_worker=False) == []
