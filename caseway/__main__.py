@@ -8,7 +8,7 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caseway.config.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    execute_from_command_line(["caseway", *sys.argv[1:]])
 
 
 if __name__ == "__main__":

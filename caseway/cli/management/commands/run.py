@@ -32,7 +32,11 @@ class Command(BaseCommand):
         self, *args: Any, host: str, port: int, no_seed: bool, no_worker: bool, **options: Any
     ) -> None:
         verbosity = options["verbosity"]
-        call_command("migrate", interactive=False, verbosity=verbosity, stdout=self.stdout)
+        # One line per migration is noise on every start; -v 2 shows them.
+        call_command(
+            "migrate", interactive=False, verbosity=max(verbosity - 1, 0), stdout=self.stdout
+        )
+        self.stdout.write("Database is up to date.")
         call_command("collectstatic", interactive=False, verbosity=0, stdout=self.stdout)
         if not no_seed:
             call_command("seed", stdout=self.stdout)
