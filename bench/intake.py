@@ -6,6 +6,9 @@ every even message opens a new case, every odd one answers a case opened earlier
 its channel threads (email: In-Reply-To, SMS: the open conversation, portal and API: the
 case number). Channels: email 40 %, portal 25 %, SMS 20 %, API 15 %, with realistic
 sizes: emails with signatures, HTML and quoted history, SMS under 160 characters.
+With --threads N, N threads of the one process share the message stream, each on its own
+database connection, as one server process receiving webhooks and mail concurrently would; a
+reply only ever answers a case whose opening has committed.
 Measured: wall time of the whole run, the latency of every receive() (perf_counter_ns), the
 SQL statements and transactions each message costs (every message is counted), and the CPU
 time this Python process spent per message (the rest of the latency is the database).
@@ -18,6 +21,7 @@ import json
 import platform
 import random
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -60,6 +64,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--messages", type=int, default=20_000, help="default 20000")
     parser.add_argument("--contacts", type=int, default=1_000, help="default 1000")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    parser.add_argument(
+        "--threads", type=_at_least_one, default=1, help="threads receiving at once, each with "
+        "its own database connection (default 1)",
+    )  # fmt: skip
+
+
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def inner_argv(options: dict[str, Any]) -> list[str]:
@@ -68,6 +83,7 @@ def inner_argv(options: dict[str, Any]) -> list[str]:
         "--messages", str(options["messages"]),
         "--contacts", str(options["contacts"]),
         "--seed", str(options["seed"]),
+        "--threads", str(options["threads"]),
     ]  # fmt: skip
 
 
@@ -97,13 +113,61 @@ class Sample:
         self.latencies_ns.append(elapsed_ns)
         self.statements += statements
 
+    def merge(self, other: Sample) -> None:
+        self.latencies_ns += other.latencies_ns
+        self.statements += other.statements
+
+
+@dataclass
+class Tally:
+    """What one thread measured."""
+
+    new: Sample = field(default_factory=Sample)
+    reply: Sample = field(default_factory=Sample)
+    misthreaded: int = 0
+    transactions: int = 0
+
+
+@dataclass
+class Stream:
+    """The messages, shared by the threads: which one comes next, and the cases whose opening
+    has committed (the only ones a reply may answer)."""
+
+    count: int
+    people: list[Person]
+    rng: random.Random
+    next_n: int = 0
+    open_cases: list[OpenCase] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take(self) -> tuple[InboundMessage, Person, bool] | None:
+        """The next message, the person it is from and whether it is a reply; None at the end.
+
+        Odd messages are replies; at the very start of a threaded run, before any case has
+        committed, an odd message opens a case instead.
+        """
+        with self.lock:
+            n = self.next_n
+            if n >= self.count:
+                return None
+            self.next_n += 1
+            if n % 2 == 1 and self.open_cases:
+                target = self.rng.choice(self.open_cases)
+                return reply_message(n, target, self.rng), target.person, True
+            person = self.rng.choice(self.people)
+            return new_message(n, person, self.rng), person, False
+
+    def opened(self, case: OpenCase) -> None:
+        with self.lock:
+            self.open_cases.append(case)
+
 
 def run(*, options: dict[str, Any], out: TextIO) -> dict[str, Any]:
     """Set up, feed the messages, print the table and the JSON line; return the figures."""
     call_command("migrate", interactive=False, verbosity=0)
     rng = random.Random(options["seed"])
     people = create_people(options["contacts"], rng)
-    figures = feed(options["messages"], people, rng)
+    figures = feed(options["messages"], people, rng, threads=options["threads"])
     out.write(report(figures) + "\n")
     result: dict[str, Any] = figures["json"]
     out.write(json.dumps(result) + "\n")
@@ -142,38 +206,62 @@ def create_people(count: int, rng: random.Random) -> list[Person]:
     return people
 
 
-def feed(count: int, people: list[Person], rng: random.Random) -> dict[str, Any]:
-    new, reply = Sample(), Sample()
-    open_cases: list[OpenCase] = []
-    misthreaded = 0
-    counter = StatementCounter()
-    with connection.execute_wrapper(counter), counting_commits(connection) as commits:
-        started, cpu_started = time.perf_counter_ns(), time.process_time_ns()
-        for n in range(count):
-            is_reply = n % 2 == 1
-            if is_reply:
-                target = rng.choice(open_cases)
-                person = target.person
-                msg = reply_message(n, target, rng)
-            else:
-                person = rng.choice(people)
-                msg = new_message(n, person, rng)
-            before = counter.statements
-            t0 = time.perf_counter_ns()
-            result = receive(msg)
-            elapsed = time.perf_counter_ns() - t0
-            (reply if is_reply else new).add(elapsed, counter.statements - before)
-            if result.is_new_case:
-                misthreaded += is_reply
-                open_cases.append(
-                    OpenCase(result.case.number, person, msg.channel, msg.provider_id, msg.text)
-                )
-        wall_ns = time.perf_counter_ns() - started
-        cpu_ns = time.process_time_ns() - cpu_started
-    transactions = commits[0] + counter.autocommit
-    figures = summarize(count, wall_ns, new, reply, misthreaded, transactions)
+def feed(count: int, people: list[Person], rng: random.Random, threads: int = 1
+         ) -> dict[str, Any]:  # fmt: skip
+    stream = Stream(count, people, rng)
+    tallies = [Tally() for _ in range(threads)]
+    errors: list[BaseException] = []
+    workers = [
+        threading.Thread(target=_work, args=(stream, tally, errors), name=f"intake-{n}")
+        for n, tally in enumerate(tallies)
+    ]
+    started, cpu_started = time.perf_counter_ns(), time.process_time_ns()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    wall_ns = time.perf_counter_ns() - started
+    cpu_ns = time.process_time_ns() - cpu_started
+    if errors:
+        raise errors[0]
+    total = Tally()
+    for tally in tallies:
+        total.new.merge(tally.new)
+        total.reply.merge(tally.reply)
+        total.misthreaded += tally.misthreaded
+        total.transactions += tally.transactions
+    figures = summarize(
+        count, wall_ns, total.new, total.reply, total.misthreaded, total.transactions
+    )
+    figures["json"]["threads"] = threads
     figures["json"]["client_cpu_ms_per_message"] = round(cpu_ns / 1e6 / max(count, 1), 3)
     return figures
+
+
+def _work(stream: Stream, tally: Tally, errors: list[BaseException]) -> None:
+    """One thread: receive messages from the stream on this thread's own connection."""
+    counter = StatementCounter()
+    try:
+        with connection.execute_wrapper(counter), counting_commits(connection) as commits:
+            while (item := stream.take()) is not None:
+                msg, person, is_reply = item
+                before = counter.statements
+                t0 = time.perf_counter_ns()
+                result = receive(msg)
+                elapsed = time.perf_counter_ns() - t0
+                (tally.reply if is_reply else tally.new).add(elapsed, counter.statements - before)
+                if result.is_new_case:
+                    tally.misthreaded += is_reply
+                    stream.opened(
+                        OpenCase(result.case.number, person, msg.channel, msg.provider_id, msg.text)
+                    )
+        tally.transactions = commits[0] + counter.autocommit
+    except BaseException as exc:  # noqa: BLE001 - re-raised by feed() in the main thread
+        errors.append(exc)
+        with stream.lock:
+            stream.next_n = stream.count  # stop the other threads too
+    finally:
+        connection.close()
 
 
 def new_message(n: int, person: Person, rng: random.Random) -> InboundMessage:
@@ -337,6 +425,7 @@ def report(figures: dict[str, Any]) -> str:
     f, new, reply = figures["json"], figures["new"], figures["reply"]
     rows = [
         ("messages", str(f["messages"]), str(new["n"]), str(reply["n"])),
+        ("threads", str(f["threads"]), "", ""),
         ("seconds", f"{f['seconds']:.2f}", "", ""),
         ("messages/s", f"{f['per_s']:.1f}", "", ""),
         *(

@@ -8,10 +8,12 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.db import router
 from django.db.models import Count, Q, QuerySet
 
 from caseway.cases.models import (
@@ -22,6 +24,7 @@ from caseway.cases.models import (
     CaseQuerySet,
     Queue,
 )
+from caseway.core import sql
 from caseway.customers.models import Contact
 
 if TYPE_CHECKING:
@@ -115,9 +118,24 @@ def agents_for_queue(queue: Queue) -> QuerySet[User]:
     return queue.members.filter(is_active=True, is_staff=True).order_by("first_name", "username")
 
 
+@cache
+def _default_queue_sql(using: str) -> str:
+    # At most one queue is the default (queue_single_default): no ORDER BY needed.
+    return (
+        f"SELECT {sql.columns(Queue, 'q', using)} FROM {sql.table(Queue, using)} q "  # noqa: S608
+        "WHERE q.is_default LIMIT 1"
+    )
+
+
 def default_queue() -> Queue:
-    """The queue new cases wait in; recreated if someone deleted it (one query when present)."""
-    queue = Queue.objects.filter(is_default=True).first()
+    """The queue new cases wait in; recreated if someone deleted it (one query when present).
+
+    Read on every call, not cached: an admin may make another queue the default. The
+    statement is precompiled because every new case runs it.
+    """
+    using = router.db_for_read(Queue)
+    row = sql.fetch_one(_default_queue_sql(using), (), using)
+    queue = sql.RowReader(row, using).load(Queue) if row is not None else None
     if queue is None:
         queue, _ = Queue.objects.get_or_create(
             is_default=True, defaults={"name": "General", "slug": "general"}

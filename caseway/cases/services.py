@@ -37,6 +37,7 @@ from caseway.cases.models import (
     Queue,
 )
 from caseway.cases.queries import is_agent
+from caseway.core import sql
 from caseway.core.events import publish
 from caseway.core.kinds import ChannelKind
 from caseway.core.sanitize import clean_html
@@ -98,9 +99,12 @@ def open_case(
     priority: str = CasePriority.NORMAL,
     at: datetime | None = None,
 ) -> Case:
-    """Create a case for a contact in a queue. Must run inside the caller's transaction."""
+    """Create a case for a contact in a queue. Must run inside the caller's transaction.
+
+    Runs for every new message, so its INSERT is precompiled (caseway.core.sql).
+    """
     at = at or timezone.now()
-    case = Case.objects.create(
+    case = Case(
         subject=(subject.strip() or "(no subject)")[:300],
         origin_channel=origin_channel,
         contact=contact,
@@ -111,6 +115,7 @@ def open_case(
         last_activity_at=at,
         last_customer_message_at=at,
     )
+    sql.insert(case)
     publish(CaseOpened(case_id=case.pk, channel=origin_channel))
     return case
 
@@ -131,13 +136,14 @@ def record_inbound_message(
 ) -> Activity:
     """Append a customer's message to the timeline; a waiting or closed case becomes active.
 
-    `case` must be locked by the caller (or just created, then `is_new_case`).
+    `case` must be locked by the caller (or just created, then `is_new_case`). Runs for every
+    inbound message, so its INSERT and UPDATE are precompiled (caseway.core.sql).
     """
     at = at or timezone.now()
     attachments = list(attachments)
     if not text.strip() and not html.strip() and not attachments:
         raise EmptyMessage()
-    activity = Activity.objects.create(
+    activity = Activity(
         case=case,
         kind=ActivityKind.MESSAGE_IN,
         channel=channel,
@@ -150,7 +156,9 @@ def record_inbound_message(
         data=data or {},
         created_at=at,
     )
-    _store_attachments(case=case, activity=activity, files=attachments)
+    sql.insert(activity)
+    if attachments:
+        _store_attachments(case=case, activity=activity, files=attachments)
     if not is_new_case:
         fields = ["last_activity_at", "last_customer_message_at", "updated_at"]
         case.last_activity_at = at
@@ -158,7 +166,7 @@ def record_inbound_message(
         if case.status != CaseStatus.NEW and case.status != CaseStatus.ACTIVE:
             _set_status(case=case, status=CaseStatus.ACTIVE, actor=None, at=at, force=True)
             fields += ["status", "resolved_at"]
-        case.save(update_fields=fields)
+        sql.save_fields(case, fields)
         publish(CaseUpdated(case_id=case.pk, fields=tuple(fields)))
     publish(ActivityAdded(case_id=case.pk, activity_id=activity.pk, kind=activity.kind))
     return activity

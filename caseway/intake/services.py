@@ -19,22 +19,23 @@ from __future__ import annotations
 import json
 import logging
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
 from caseway.cases import services as case_services
 from caseway.cases.exceptions import AttachmentRejected, EmptyMessage
-from caseway.cases.models import Activity, Case, CaseStatus, Queue
+from caseway.cases.models import OPEN_STATUSES, Activity, Case, CaseStatus, Queue
 from caseway.cases.queries import default_queue
 from caseway.connectors.exceptions import PayloadRejected
 from caseway.connectors.messages import InboundMessage
 from caseway.connectors.registry import has_adapter
+from caseway.core import sql
 from caseway.core.events import publish
 from caseway.core.kinds import ChannelKind
 from caseway.customers.models import Contact
@@ -125,9 +126,8 @@ def _receive(msg: InboundMessage) -> IntakeResult:
         data=msg.meta.get("activity_data") or {},
         at=now,
     )
-    InboundRecord.objects.filter(pk=record_id).update(
-        status=InboundStatus.PROCESSED, case_id=case.pk, activity_id=activity.pk, error=""
-    )
+    outcome = {"case_id": case.pk, "activity_id": activity.pk, "error": ""}
+    sql.update_row(InboundRecord, record_id, {"status": InboundStatus.PROCESSED, **outcome})
     publish(
         MessageReceived(
             case_id=case.pk, activity_id=activity.pk, is_new_case=is_new_case, channel=msg.channel
@@ -144,34 +144,23 @@ def _check_size(msg: InboundMessage) -> None:
         raise MessageRejected(f"the message is longer than {limit} characters")
 
 
-def _insert_record(msg: InboundMessage, now: object) -> int | None:
+def _insert_record(msg: InboundMessage, now: datetime) -> int | None:
     """Store the raw message; return its id, or None when (channel, provider_id) exists.
 
     INSERT ... ON CONFLICT DO NOTHING RETURNING (PostgreSQL, SQLite >= 3.35) de-duplicates in
     one statement without a savepoint.
     """
-    fields = {f.name: f for f in InboundRecord._meta.concrete_fields}
-    values = {
-        "channel": msg.channel,
-        "provider_id": msg.provider_id[:300],
-        "payload": msg.raw(),
-        "status": InboundStatus.PROCESSED,
-        "error": "",
-        "received_at": now,
-        "attempts": 1,
-    }
-    columns = ", ".join(connection.ops.quote_name(fields[name].column) for name in values)
-    params = [fields[name].get_db_prep_save(value, connection) for name, value in values.items()]
-    table = connection.ops.quote_name(InboundRecord._meta.db_table)
-    placeholders = ", ".join(["%s"] * len(values))
-    sql = (
-        f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608
-        "ON CONFLICT (channel, provider_id) DO NOTHING RETURNING id"
+    record = InboundRecord(
+        channel=msg.channel,
+        provider_id=msg.provider_id[:300],
+        payload=msg.raw(),
+        status=InboundStatus.PROCESSED,
+        error="",
+        received_at=now,
+        attempts=1,
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return int(row[0]) if row else None
+    inserted = sql.insert(record, on_conflict=("channel", "provider_id"))
+    return inserted.pk if inserted is not None else None
 
 
 def _replay(msg: InboundMessage, record: InboundRecord | None = None) -> IntakeResult | None:
@@ -214,11 +203,12 @@ def _record_failure(msg: InboundMessage, reason: str) -> None:
     logger.warning("message %s:%s rejected: %s", msg.channel, msg.provider_id, reason[:500])
 
 
-def _same_customer(contact: Contact) -> Q:
-    """Cases a contact may add to: their own, or their account's."""
-    if contact.account_id:
-        return Q(contact=contact) | Q(account_id=contact.account_id)
-    return Q(contact=contact)
+THREADABLE_STATUSES = tuple(sorted(set(CaseStatus.values) - {CaseStatus.CANCELLED}))
+OPEN_STATUS_VALUES = tuple(sorted(OPEN_STATUSES))
+
+
+def _in(values: Sequence[object]) -> str:
+    return "IN (" + ", ".join(["%s"] * len(values)) + ")"
 
 
 def _find_thread(msg: InboundMessage, contact: Contact) -> Case | None:
@@ -226,32 +216,67 @@ def _find_thread(msg: InboundMessage, contact: Contact) -> Case | None:
 
     Explicit references and replies to our messages may reopen a resolved case; a cancelled
     case is never reopened by a customer. Only the sender's own (or account's) cases count:
-    quoting someone else's case number opens a new case.
+    quoting someone else's case number opens a new case. The case found is locked.
     """
-    cases = Case.objects.select_for_update(of=("self",)).filter(_same_customer(contact))
-    threadable = [*CaseStatus.values]
-    threadable.remove(CaseStatus.CANCELLED)
+    # Cases a contact may add to: their own, or their account's.
+    customer, params = "c.contact_id = %s", [contact.pk]
+    if contact.account_id:
+        customer = "(c.contact_id = %s OR c.account_id = %s)"
+        params.append(contact.account_id)
+    threadable = f"c.status {_in(THREADABLE_STATUSES)}"
     if msg.case_reference:
         pk = Case.pk_from_number(msg.case_reference)
         if pk is not None:
-            case = cases.filter(pk=pk, status__in=threadable).first()
+            where = f"{customer} AND c.id = %s AND {threadable}"
+            case = _locked_case(where, [*params, pk, *THREADABLE_STATUSES], contact)
             if case is not None:
                 return case
     if msg.in_reply_to:
-        case_ids = Activity.objects.filter(
-            channel=msg.channel, provider_id__in=list(msg.in_reply_to)[:50]
-        ).values("case_id")
-        case = cases.filter(pk__in=case_ids, status__in=threadable).order_by("-pk").first()
+        provider_ids = list(msg.in_reply_to)[:50]
+        activities = sql.table(Activity, router.db_for_read(Activity))
+        where = (
+            f"{customer} AND c.id IN (SELECT a.case_id FROM {activities} a "  # noqa: S608
+            "WHERE a.channel = %s "
+            f"AND a.provider_id {_in(provider_ids)}) AND {threadable} ORDER BY c.id DESC"
+        )
+        values = [*params, msg.channel, *provider_ids, *THREADABLE_STATUSES]
+        case = _locked_case(where, values, contact)
         if case is not None:
             return case
     if msg.continues_conversation:
-        return (
-            cases.open()
-            .filter(contact=contact, origin_channel=msg.channel)
-            .order_by("-last_activity_at", "-pk")
-            .first()
+        where = (
+            f"c.contact_id = %s AND c.status {_in(OPEN_STATUS_VALUES)} AND c.origin_channel = %s "
+            "ORDER BY c.last_activity_at DESC, c.id DESC"
         )
+        return _locked_case(where, [contact.pk, *OPEN_STATUS_VALUES, msg.channel], contact)
     return None
+
+
+def _locked_case(where: str, params: list[object], contact: Contact) -> Case | None:
+    """The first case (alias c) matching `where`, locked for the rest of the transaction.
+
+    PostgreSQL locks the row (FOR UPDATE OF c); SQLite needs no row lock, as its IMMEDIATE
+    transactions hold the write lock from the start. Raw SQL (caseway.core.sql), as every
+    reply runs it.
+    """
+    using = router.db_for_write(Case)
+    features = connections[using].features
+    lock = ""
+    if features.has_select_for_update_of:
+        lock = " FOR UPDATE OF c"
+    elif features.has_select_for_update:
+        lock = " FOR UPDATE"
+    statement = (
+        f"SELECT {sql.columns(Case, 'c', using)} FROM {sql.table(Case, using)} c "  # noqa: S608
+        f"WHERE {where} LIMIT 1{lock}"
+    )
+    row = sql.fetch_one(statement, params, using)
+    if row is None:
+        return None
+    case = sql.RowReader(row, using).load(Case)
+    if case.contact_id == contact.pk:
+        Case.contact.field.set_cached_value(case, contact)
+    return case
 
 
 def _place_new_case(msg: InboundMessage, contact: Contact) -> Queue:

@@ -22,9 +22,26 @@ def test_bench_intake_prints_a_table_and_ends_with_one_json_line():
     assert 0 < figures["queries_reply"] <= 8
     assert figures["transactions_per_message"] == 1.0
     assert figures["misthreaded_replies"] == 0
+    assert figures["threads"] == 1
     table = "\n".join(lines[:-1])
     assert "messages/s" in table
     assert "p99 latency ms" in table
+
+
+def test_bench_intake_with_threads_shares_the_stream_and_reports_the_thread_count():
+    out = StringIO()
+    call_command(
+        "bench", "intake", "--messages", "120", "--contacts", "30", "--threads", "2", stdout=out
+    )
+    lines = out.getvalue().strip().splitlines()
+    figures = json.loads(lines[-1])
+    assert figures["threads"] == 2
+    assert figures["messages"] == 120
+    assert figures["per_s"] > 0
+    assert 0 < figures["queries_per_message"] <= 8
+    assert figures["transactions_per_message"] == 1.0
+    assert figures["misthreaded_replies"] == 0
+    assert "threads" in "\n".join(lines[:-1])
 
 
 def test_inner_mode_refuses_a_database_the_bench_did_not_create():

@@ -1,0 +1,251 @@
+"""Precompiled SQL for the few statements of a hot path (intake runs them for every message).
+
+The ORM builds and compiles a statement on every call, which costs more CPU than the round
+trip to the database. These helpers build a model's INSERT, UPDATE and column list once per
+(model, database alias) and keep the ORM's semantics where it matters:
+
+- values go through each field's pre_save() and get_db_prep_save(), so auto_now fields,
+  datetimes, JSON and booleans are stored as Model.save() and QuerySet.update() store them;
+- rows come back through the backend's and the field's converters (as the compiler applies
+  them) into Model.from_db(), so instances are the ones the ORM would give.
+
+On PostgreSQL they bind parameters on the server (see _cursor()), whatever the connection's
+own setting. They send no model signals (Caseway uses none) and know no inheritance or
+database defaults. Write the query itself in the app that owns it; use the ORM everywhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, TypeVar
+
+from django.db import DatabaseError, NotSupportedError, connections, router
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
+from django.db.models import NOT_PROVIDED, Field, Model
+from django.db.models.expressions import Col
+
+M = TypeVar("M", bound=Model)
+Converter = Callable[[Any, Any, Any], Any]
+
+
+def quote(name: str, using: str) -> str:
+    """A table or column name quoted for the database of `using`."""
+    return connections[using].ops.quote_name(name)
+
+
+@cache
+def table(model: type[Model], using: str) -> str:
+    """The quoted table name of `model`."""
+    return quote(model._meta.db_table, using)
+
+
+@cache
+def columns(model: type[Model], alias: str, using: str) -> str:
+    """Every concrete column of `model`, qualified by the table alias, in Model.from_db order.
+
+    Read the row back with RowReader.
+    """
+    return ", ".join(f"{alias}.{quote(f.column, using)}" for f in model._meta.concrete_fields)
+
+
+@dataclass(frozen=True)
+class _Loader:
+    attnames: tuple[str, ...]
+    pk_index: int
+    converters: tuple[tuple[int, tuple[Converter, ...], Col], ...]
+
+
+@cache
+def _loader(model: type[Model], using: str) -> _Loader:
+    connection = connections[using]
+    fields = model._meta.concrete_fields
+    converters = []
+    for index, field in enumerate(fields):
+        col = field.cached_col
+        found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+        if found:
+            converters.append((index, tuple(found), col))
+    pk_index = fields.index(_pk(model))
+    return _Loader(tuple(f.attname for f in fields), pk_index, tuple(converters))
+
+
+class RowReader:
+    """Reads the instances of a joined row, model after model, in the order of the columns()
+    lists of the SELECT."""
+
+    def __init__(self, row: Sequence[Any], using: str) -> None:
+        self.row = row
+        self.using = using
+        self.position = 0
+
+    def load(self, model: type[M]) -> M:
+        instance = self._next(model)
+        assert instance is not None, f"no {model._meta.label} in the row"
+        return instance
+
+    def load_or_none(self, model: type[M]) -> M | None:
+        """For the columns of a LEFT JOIN: None when the row had no match."""
+        return self._next(model)
+
+    def _next(self, model: type[M]) -> M | None:
+        loader = _loader(model, self.using)
+        start = self.position
+        self.position += len(loader.attnames)
+        values = list(self.row[start : self.position])
+        if values[loader.pk_index] is None:
+            return None
+        if loader.converters:
+            connection = connections[self.using]
+            for index, converters, col in loader.converters:
+                value = values[index]
+                for convert in converters:
+                    value = convert(value, col, connection)
+                values[index] = value
+        return model.from_db(self.using, loader.attnames, values)
+
+
+def _cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
+    """A cursor of the connection, binding parameters on the server on PostgreSQL.
+
+    Django binds them on the client by default: every message's texts then travel as escaped
+    literals that psycopg builds and PostgreSQL parses again. Server-side binding sends them
+    as they are. Only these simple statements use it; the rest of the project keeps the
+    connection's setting (some ORM queries fail with server-side binding). Prepared
+    statements stay as the connection has them (off unless OPTIONS sets prepare_threshold).
+    The cursor is wrapped as connection.cursor() wraps its own, so execute_wrappers and query
+    capture see every statement.
+    """
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    import psycopg
+
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    raw: Any = psycopg.Cursor(connection.connection)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(raw)
+    return connection.make_cursor(raw)
+
+
+def fetch_one(sql: str, params: Sequence[Any], using: str) -> tuple[Any, ...] | None:
+    """Run one statement and return its first row, or None."""
+    with _cursor(connections[using]) as cursor:
+        cursor.execute(sql, params)
+        row: tuple[Any, ...] | None = cursor.fetchone()
+    return row
+
+
+def _field(model: type[Model], name: str) -> Field[Any, Any]:
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field) or not field.concrete:
+        raise NotSupportedError(f"{model._meta.label}.{name} is not a concrete field")
+    return field
+
+
+def _pk(model: type[Model]) -> Field[Any, Any]:
+    pk = model._meta.pk
+    assert pk is not None
+    return pk
+
+
+def _column(field: Field[Any, Any], using: str) -> str:
+    assert field.column is not None
+    return quote(field.column, using)
+
+
+@dataclass(frozen=True)
+class _Statement:
+    sql: str
+    fields: tuple[Field[Any, Any], ...]
+    pk: Field[Any, Any]
+
+
+@cache
+def _insert(model: type[Model], on_conflict: tuple[str, ...], using: str) -> _Statement:
+    connection = connections[using]
+    meta = model._meta
+    if meta.parents or not connection.features.can_return_columns_from_insert:
+        raise NotSupportedError(f"sql.insert() cannot insert {meta.label} on {using}")
+    fields = tuple(f for f in meta.local_concrete_fields if f is not meta.auto_field)
+    if any(f.generated or f.db_default is not NOT_PROVIDED for f in fields):
+        raise NotSupportedError(f"sql.insert() does not know database defaults ({meta.label})")
+    names = ", ".join(_column(f, using) for f in fields)
+    values = ", ".join(["%s"] * len(fields))
+    conflict = ""
+    if on_conflict:
+        targets = ", ".join(_column(_field(model, name), using) for name in on_conflict)
+        conflict = f" ON CONFLICT ({targets}) DO NOTHING"
+    sql = (
+        f"INSERT INTO {table(model, using)} ({names}) VALUES ({values})"  # noqa: S608
+        f"{conflict} RETURNING {_column(_pk(model), using)}"
+    )
+    return _Statement(sql, fields, _pk(model))
+
+
+def insert(obj: M, *, on_conflict: Sequence[str] = (), using: str | None = None) -> M | None:
+    """INSERT a new instance as Model.save() would and set its primary key; return it.
+
+    With `on_conflict` (the fields of a unique constraint), a row that already exists is left
+    alone and None is returned instead (INSERT ... ON CONFLICT DO NOTHING). Related objects
+    must already be saved.
+    """
+    using = using or router.db_for_write(type(obj), instance=obj)
+    connection = connections[using]
+    statement = _insert(type(obj), tuple(on_conflict), using)
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in statement.fields]
+    with _cursor(connection) as cursor:
+        cursor.execute(statement.sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    obj.pk = row[0]
+    obj._state.adding = False
+    obj._state.db = using
+    return obj
+
+
+@cache
+def _update(model: type[Model], names: tuple[str, ...], using: str) -> _Statement:
+    fields = tuple(_field(model, name) for name in names)
+    sets = ", ".join(f"{_column(f, using)} = %s" for f in fields)
+    pk = _pk(model)
+    sql = f"UPDATE {table(model, using)} SET {sets} WHERE {_column(pk, using)} = %s"  # noqa: S608
+    return _Statement(sql, fields, pk)
+
+
+def save_fields(obj: Model, fields: Sequence[str], *, using: str | None = None) -> None:
+    """Write `fields` of a saved instance, as obj.save(update_fields=fields) would.
+
+    auto_now fields among them get the current time, on the instance too. Raises
+    DatabaseError when the row is gone, as save() does.
+    """
+    using = using or router.db_for_write(type(obj), instance=obj)
+    connection = connections[using]
+    statement = _update(type(obj), tuple(fields), using)
+    params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in statement.fields]
+    params.append(statement.pk.get_db_prep_save(obj.pk, connection))
+    with _cursor(connection) as cursor:
+        cursor.execute(statement.sql, params)
+        if cursor.rowcount == 0:
+            raise DatabaseError("Save with update_fields did not affect any rows.")
+
+
+def update_row(
+    model: type[Model], pk: Any, values: Mapping[str, Any], *, using: str | None = None
+) -> int:
+    """Set columns of one row by primary key, as filter(pk=pk).update(**values) would (auto_now
+    fields are not touched); return the number of rows changed."""
+    using = using or router.db_for_write(model)
+    connection = connections[using]
+    statement = _update(model, tuple(values), using)
+    params = [
+        f.get_db_prep_save(value, connection)
+        for f, value in zip(statement.fields, values.values(), strict=True)
+    ]
+    params.append(statement.pk.get_db_prep_save(pk, connection))
+    with _cursor(connection) as cursor:
+        cursor.execute(statement.sql, params)
+        return int(cursor.rowcount)
