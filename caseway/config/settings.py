@@ -112,6 +112,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and (
+    _threshold := os.environ.get("PG_PREPARE_THRESHOLD", "").strip()
+):
+    # Opt-in: psycopg prepares a statement on the server once it ran this many times on a
+    # connection. Only the server-side-bound statements of caseway/core/sql.py (the intake
+    # hot path) can be prepared; ORM queries bind on the client and never are. Off by default:
+    # a prepared plan can fail ("cached plan must not change result type") while a migration
+    # alters a table under running processes, and poolers in transaction mode cannot keep them.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = int(_threshold)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
