@@ -16,6 +16,8 @@ reason, in a transaction of its own, and receiving it again retries it.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import logging
 import traceback
@@ -47,6 +49,9 @@ from caseway.intake.models import InboundRecord, InboundStatus
 logger = logging.getLogger(__name__)
 
 
+PROVIDER_ID_MAX = 300  # InboundRecord.provider_id and Activity.provider_id
+
+
 @dataclass(frozen=True)
 class IntakeResult:
     case: Case
@@ -64,6 +69,10 @@ def receive(msg: InboundMessage) -> IntakeResult:
     """
     if not msg.provider_id:
         raise MessageRejected("a message needs a provider id to be de-duplicated")
+    if len(msg.provider_id) > PROVIDER_ID_MAX:
+        # Keep the key unique and within the column: a digest of the whole id.
+        digest = hashlib.sha256(msg.provider_id.encode()).hexdigest()
+        msg = dataclasses.replace(msg, provider_id=f"sha256:{digest}")
     try:
         try:
             with transaction.atomic():

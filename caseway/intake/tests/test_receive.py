@@ -226,3 +226,13 @@ def test_query_budget_reply_to_open_case(make_message, customer):
     with CaptureQueriesContext(connection) as ctx:
         receive(make_message(case_reference=first.case.number))
     assert len(statements(ctx.captured_queries)) <= 8
+
+
+def test_overlong_provider_id_is_digested_and_still_deduplicated(make_message, customer):
+    msg = make_message(provider_id="<" + "x" * 400 + "@mail.test>")
+    first = receive(msg)
+    again = receive(msg)
+    assert again.is_replay and again.case.pk == first.case.pk
+    record = InboundRecord.objects.get()
+    assert record.provider_id.startswith("sha256:")
+    assert len(record.provider_id) <= 300
