@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -40,6 +39,7 @@ from caseway.cases.queries import is_agent
 from caseway.core import sql
 from caseway.core.events import publish
 from caseway.core.kinds import ChannelKind
+from caseway.core.limits import attachment_refusal
 from caseway.core.sanitize import clean_html
 from caseway.customers.models import Contact
 
@@ -60,13 +60,9 @@ def _require_agent(user: AbstractBaseUser) -> None:
 
 def check_attachment_file(*, filename: str, content_type: str, size: int) -> None:
     """Raise AttachmentRejected when a file is over the size limit or of a refused type."""
-    if size > settings.CASEWAY_ATTACHMENT_MAX_BYTES:
-        raise AttachmentRejected(
-            f"{filename} is {size} bytes; the limit is {settings.CASEWAY_ATTACHMENT_MAX_BYTES}"
-        )
-    base_type = content_type.split(";")[0].strip().lower()
-    if base_type not in settings.CASEWAY_ATTACHMENT_TYPES:
-        raise AttachmentRejected(f"{filename}: files of type {base_type} are not accepted")
+    refusal = attachment_refusal(filename=filename, content_type=content_type, size=size)
+    if refusal:
+        raise AttachmentRejected(refusal)
 
 
 def _store_attachments(

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
-
 from caseway.connectors.exceptions import PayloadRejected
+from caseway.core.limits import attachment_refusal
 
 
 @dataclass(frozen=True)
@@ -103,13 +102,8 @@ class DeliveryReceipt:
 
 def check_attachment(attachment: AttachmentIn) -> None:
     """Raise PayloadRejected when an attachment is too large or of a type we do not take."""
-    limit = settings.CASEWAY_ATTACHMENT_MAX_BYTES
-    if attachment.size > limit:
-        raise PayloadRejected(
-            f"attachment {attachment.filename!r} is {attachment.size} bytes; the limit is {limit}"
-        )
-    content_type = attachment.content_type.split(";")[0].strip().lower()
-    if content_type not in settings.CASEWAY_ATTACHMENT_TYPES:
-        raise PayloadRejected(
-            f"attachment {attachment.filename!r} has type {content_type!r}, which is not allowed"
-        )
+    refusal = attachment_refusal(
+        filename=attachment.filename, content_type=attachment.content_type, size=attachment.size
+    )
+    if refusal:
+        raise PayloadRejected(refusal)
