@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import logging
 import traceback
 from collections.abc import Iterable, Sequence
@@ -337,7 +336,3 @@ def send(
         publish(ReplySent(case_id=case.pk, activity_id=activity.pk, channel=activity.channel))
         transaction.on_commit(lambda: deliver_reply.enqueue(activity.pk))
     return activity
-
-
-def payload_json(record: InboundRecord) -> str:
-    return json.dumps(record.payload, indent=2, ensure_ascii=False)
