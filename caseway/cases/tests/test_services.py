@@ -11,7 +11,6 @@ from caseway.cases.exceptions import (
 )
 from caseway.cases.models import ActivityKind, AuditEntry, CaseStatus, DeliveryStatus
 from caseway.cases.tests.factories import CaseFactory, QueueFactory
-from caseway.core import events
 
 pytestmark = pytest.mark.django_db
 
@@ -166,7 +165,3 @@ def test_case_number_round_trips(case):
         assert type(case).pk_from_number(text) == case.pk
     assert type(case).pk_from_number("CW-abc") is None
     assert type(case).pk_from_number("") is None
-
-
-def test_event_bus_is_used_after_commit(case, agent):
-    assert events.handlers_for(ActivityAdded) is not None
