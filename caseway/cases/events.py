@@ -20,3 +20,9 @@ class ActivityAdded:
 class CaseUpdated:
     case_id: int
     fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NotificationSent:
+    notification_id: int
+    recipient_id: int

@@ -23,6 +23,12 @@ class Queue(TimestampedModel):
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="case_queues"
     )
+    supervisors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="supervised_queues",
+        help_text=_("Told when a case in this queue nears or breaches its SLA."),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -122,8 +128,12 @@ class Case(TimestampedModel):
         on_delete=models.SET_NULL,
         related_name="owned_cases",
     )
+    product = models.CharField(_("product"), max_length=120, blank=True)
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    last_reply_at = models.DateTimeField(_("last reply"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    status_changed_at = models.DateTimeField(_("status changed"), null=True, blank=True)
+    time_spent_minutes = models.PositiveIntegerField(_("time spent (minutes)"), default=0)
     last_customer_message_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
@@ -169,6 +179,8 @@ class ActivityKind(models.TextChoices):
     STATUS_CHANGE = "status_change", _("Status change")
     ASSIGNMENT = "assignment", _("Assignment")
     PHONE_CALL = "phone_call", _("Phone call")
+    TIME_LOGGED = "time_logged", _("Time logged")
+    SLA = "sla", _("SLA event")
 
 
 PUBLIC_ACTIVITY_KINDS = frozenset({ActivityKind.MESSAGE_IN, ActivityKind.MESSAGE_OUT})
@@ -272,3 +284,32 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field}: {self.before} -> {self.after}"
+
+
+class Notification(models.Model):
+    """Something an agent should know about a case (an SLA warning, an escalation).
+
+    Shown in the workspace until read; also sent by email after commit.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="case_notifications"
+    )
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notifications")
+    text = models.CharField(_("text"), max_length=300)
+    created_at = models.DateTimeField(db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["recipient", "created_at"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
-from caseway.cases.events import ActivityAdded, CaseOpened, CaseUpdated
+from caseway.cases.events import ActivityAdded, CaseOpened, CaseUpdated, NotificationSent
 from caseway.cases.exceptions import (
     AttachmentRejected,
     CaseClosed,
@@ -33,6 +33,7 @@ from caseway.cases.models import (
     CasePriority,
     CaseStatus,
     DeliveryStatus,
+    Notification,
     Queue,
 )
 from caseway.cases.queries import is_agent
@@ -93,6 +94,7 @@ def open_case(
     origin_channel: str,
     queue: Queue,
     priority: str = CasePriority.NORMAL,
+    product: str = "",
     at: datetime | None = None,
 ) -> Case:
     """Create a case for a contact in a queue. Must run inside the caller's transaction.
@@ -107,7 +109,9 @@ def open_case(
         account_id=contact.account_id,
         queue=queue,
         priority=priority,
+        product=product.strip()[:120],
         status=CaseStatus.NEW,
+        status_changed_at=at,
         last_activity_at=at,
         last_customer_message_at=at,
     )
@@ -161,7 +165,7 @@ def record_inbound_message(
         case.last_customer_message_at = at
         if case.status != CaseStatus.NEW and case.status != CaseStatus.ACTIVE:
             _set_status(case=case, status=CaseStatus.ACTIVE, actor=None, at=at, force=True)
-            fields += ["status", "resolved_at"]
+            fields += STATUS_FIELDS
         sql.save_fields(case, fields)
         publish(CaseUpdated(case_id=case.pk, fields=tuple(fields)))
     publish(ActivityAdded(case_id=case.pk, activity_id=activity.pk, kind=activity.kind))
@@ -205,15 +209,16 @@ def record_reply(
         created_at=at,
     )
     _store_attachments(case=case, activity=activity, files=attachments)
-    fields = ["last_activity_at", "updated_at"]
+    fields = ["last_activity_at", "last_reply_at", "updated_at"]
     case.last_activity_at = at
+    case.last_reply_at = at
     if case.first_response_at is None:
         case.first_response_at = at
         fields.append("first_response_at")
     target = status or (CaseStatus.ACTIVE if case.status == CaseStatus.NEW else None)
     if target and target != case.status:
         _set_status(case=case, status=target, actor=agent, at=at)
-        fields += ["status", "resolved_at"]
+        fields += STATUS_FIELDS
     case.save(update_fields=fields)
     publish(ActivityAdded(case_id=case.pk, activity_id=activity.pk, kind=activity.kind))
     publish(CaseUpdated(case_id=case.pk, fields=tuple(fields)))
@@ -250,6 +255,10 @@ def add_note(
     return activity
 
 
+# The fields _set_status changes; callers save them.
+STATUS_FIELDS = ["status", "resolved_at", "status_changed_at"]
+
+
 def _set_status(
     *,
     case: Case,
@@ -263,6 +272,7 @@ def _set_status(
         raise TransitionNotAllowed(case.status, status)
     before = case.status
     case.status = status
+    case.status_changed_at = at
     if status == CaseStatus.RESOLVED:
         case.resolved_at = at
     elif before in (CaseStatus.RESOLVED, CaseStatus.CANCELLED):
@@ -296,7 +306,7 @@ def change_status(*, case: Case, status: str, actor: AbstractBaseUser) -> Case:
     at = timezone.now()
     _set_status(case=case, status=status, actor=actor, at=at)
     case.last_activity_at = at
-    case.save(update_fields=["status", "resolved_at", "last_activity_at", "updated_at"])
+    case.save(update_fields=[*STATUS_FIELDS, "last_activity_at", "updated_at"])
     publish(CaseUpdated(case_id=case.pk, fields=("status",)))
     return case
 
@@ -335,16 +345,17 @@ def assign_case(*, case: Case, owner: AbstractBaseUser | None, actor: AbstractBa
 
 
 @transaction.atomic
-def change_priority(*, case: Case, priority: str, actor: AbstractBaseUser) -> Case:
-    """Set a case's priority and audit it."""
-    _require_agent(actor)
+def change_priority(*, case: Case, priority: str, actor: AbstractBaseUser | None) -> Case:
+    """Set a case's priority and audit it. `actor` None is Caseway itself (an SLA action)."""
+    if actor is not None:
+        _require_agent(actor)
     if priority not in CasePriority.values:
         raise ValueError(f"unknown priority {priority!r}")
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.priority == priority:
         return case
     AuditEntry.objects.create(
-        case=case, actor=cast("User", actor), actor_label=_label(actor), field="priority",
+        case=case, actor=cast("User | None", actor), actor_label=_label(actor), field="priority",
         before=case.priority, after=priority, at=timezone.now(),
     )  # fmt: skip
     case.priority = priority
@@ -354,14 +365,15 @@ def change_priority(*, case: Case, priority: str, actor: AbstractBaseUser) -> Ca
 
 
 @transaction.atomic
-def move_case(*, case: Case, queue: Queue, actor: AbstractBaseUser) -> Case:
-    """Put a case into another queue and audit it."""
-    _require_agent(actor)
+def move_case(*, case: Case, queue: Queue, actor: AbstractBaseUser | None) -> Case:
+    """Put a case into another queue and audit it. `actor` None is Caseway itself."""
+    if actor is not None:
+        _require_agent(actor)
     case = Case.objects.select_for_update(of=("self",)).select_related("queue").get(pk=case.pk)
     if case.queue_id == queue.pk:
         return case
     AuditEntry.objects.create(
-        case=case, actor=cast("User", actor), actor_label=_label(actor), field="queue",
+        case=case, actor=cast("User | None", actor), actor_label=_label(actor), field="queue",
         before=case.queue.name, after=queue.name, at=timezone.now(),
     )  # fmt: skip
     case.queue = queue
@@ -381,3 +393,85 @@ def record_delivery(
     if detail:
         activity.data = {**activity.data, "delivery_detail": detail}
     activity.save(update_fields=["delivery_status", "provider_id", "data"])
+
+
+@transaction.atomic
+def log_time(
+    *, case: Case, agent: AbstractBaseUser, minutes: int, note: str = "", at: datetime | None = None
+) -> Activity:
+    """Record time an agent spent on a case (it counts against hour-based entitlements)."""
+    _require_agent(agent)
+    if minutes <= 0 or minutes > 24 * 60:
+        raise ValueError("minutes must be between 1 and 1440")
+    at = at or timezone.now()
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    activity = Activity.objects.create(
+        case=case,
+        kind=ActivityKind.TIME_LOGGED,
+        channel=ChannelKind.INTERNAL,
+        author_agent=cast("User", agent),
+        text=note.strip(),
+        data={"minutes": minutes},
+        created_at=at,
+    )
+    case.time_spent_minutes += minutes
+    case.last_activity_at = at
+    case.save(update_fields=["time_spent_minutes", "last_activity_at", "updated_at"])
+    publish(ActivityAdded(case_id=case.pk, activity_id=activity.pk, kind=activity.kind))
+    publish(CaseUpdated(case_id=case.pk, fields=("time_spent_minutes",)))
+    return activity
+
+
+def add_system_event(
+    *, case: Case, text: str, data: dict[str, Any] | None = None, at: datetime | None = None
+) -> Activity:
+    """Put an internal entry by Caseway itself on the timeline (an SLA warning, a breach)."""
+    activity = Activity.objects.create(
+        case=case,
+        kind=ActivityKind.SLA,
+        channel=ChannelKind.INTERNAL,
+        text=text,
+        data=data or {},
+        created_at=at or timezone.now(),
+    )
+    publish(ActivityAdded(case_id=case.pk, activity_id=activity.pk, kind=activity.kind))
+    return activity
+
+
+def notify_users(
+    *, recipients: Iterable[AbstractBaseUser], case: Case, text: str, at: datetime | None = None
+) -> list[Notification]:
+    """Tell agents something about a case: in the workspace now, by email after commit.
+
+    Each recipient is told once, however often they appear in `recipients`.
+    """
+    from caseway.cases.tasks import email_notification
+
+    at = at or timezone.now()
+    seen: set[int] = set()
+    notifications = []
+    for user in recipients:
+        if user.pk in seen or not user.is_active:
+            continue
+        seen.add(user.pk)
+        notifications.append(
+            Notification(recipient=cast("User", user), case=case, text=text[:300], created_at=at)
+        )
+    Notification.objects.bulk_create(notifications)
+    for notification in notifications:
+        publish(
+            NotificationSent(
+                notification_id=notification.pk, recipient_id=notification.recipient_id
+            )
+        )
+        pk = notification.pk
+        transaction.on_commit(lambda pk=pk: email_notification.enqueue(pk))  # type: ignore[misc]
+    return notifications
+
+
+def mark_notifications_read(*, user: AbstractBaseUser, ids: Iterable[int] | None = None) -> int:
+    """Mark a user's unread notifications (all, or those in `ids`) read; return how many."""
+    unread = Notification.objects.filter(recipient=cast("User", user), read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    return unread.update(read_at=timezone.now())

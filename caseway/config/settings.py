@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "caseway.customers",
     "caseway.connectors",
     "caseway.cases",
+    "caseway.sla",
     "caseway.intake",
     "caseway.portal",
     "caseway.workspace",
@@ -177,7 +178,18 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Mail to agents (SLA warnings, escalations): SMTP when EMAIL_HOST is set, else the console.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@caseway.localhost")
 
 # Caseway's own limits.
@@ -193,6 +205,10 @@ CASEWAY_MESSAGE_MAX_CHARS = int(os.environ.get("MESSAGE_MAX_CHARS", 100_000))
 # The API carries attachments as base64 in JSON (4/3 of their size): let the largest through.
 DATA_UPLOAD_MAX_MEMORY_SIZE = CASEWAY_ATTACHMENT_MAX_BYTES * 4 // 3 + 1024 * 1024
 CASEWAY_CASE_PREFIX = os.environ.get("CASE_PREFIX", "CW")
+# Where links in emails to agents point.
+CASEWAY_BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:8000")
+# How often the worker looks for SLA warnings and breaches that are due (seconds).
+CASEWAY_SLA_SWEEP_SECONDS = float(os.environ.get("SLA_SWEEP_SECONDS", 15))
 
 LOGGING = {
     "version": 1,

@@ -14,8 +14,8 @@ class InboundStatus(models.TextChoices):
 class InboundRecord(models.Model):
     """One inbound message as received; unique on (channel, provider_id) so replays are no-ops.
 
-    A processed record points at the case and timeline entry it produced; a failed one keeps
-    the error so the message can be looked at and received again.
+    A processed record became the timeline entry with the same (channel, provider_id); a
+    failed one keeps the error so the message can be looked at and received again.
     """
 
     channel = models.CharField(max_length=20, choices=ChannelKind.choices)
@@ -23,8 +23,6 @@ class InboundRecord(models.Model):
     payload = models.JSONField()
     status = models.CharField(max_length=20, choices=InboundStatus.choices)
     error = models.TextField(blank=True)
-    case_id = models.BigIntegerField(null=True, blank=True)
-    activity_id = models.BigIntegerField(null=True, blank=True)
     received_at = models.DateTimeField(db_index=True)
     attempts = models.PositiveSmallIntegerField(default=1)
 

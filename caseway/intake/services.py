@@ -6,8 +6,9 @@ receive(msg) runs in one transaction:
   3. thread: explicit case reference, a reply to one of our messages, or the open
      conversation on a conversational channel; otherwise open a new case
   4. append the message to the case's timeline
-  5. + 6. place the new case: see `_place_new_case`, the single point where entitlements/SLA
-     and routing plug in
+  5. + 6. a new case gets its entitlement and SLA timers, and its place: `_open_new_case`,
+     the single point where SLA and routing (issue 03) happen; a customer's answer to an
+     agent starts the next-response timer
   7. after commit: MessageReceived is published (workspace push, acknowledgements)
 
 A message that cannot be processed is still kept: its record is written as failed, with the
@@ -31,7 +32,14 @@ from django.utils import timezone
 
 from caseway.cases import services as case_services
 from caseway.cases.exceptions import AttachmentRejected, EmptyMessage
-from caseway.cases.models import OPEN_STATUSES, Activity, Case, CaseStatus, Queue
+from caseway.cases.models import (
+    OPEN_STATUSES,
+    Activity,
+    ActivityKind,
+    Case,
+    CasePriority,
+    CaseStatus,
+)
 from caseway.cases.queries import default_queue
 from caseway.connectors.exceptions import PayloadRejected
 from caseway.connectors.messages import InboundMessage
@@ -44,6 +52,8 @@ from caseway.customers.services import resolve_contact
 from caseway.intake.events import MessageReceived, ReplySent
 from caseway.intake.exceptions import MessageRejected
 from caseway.intake.models import InboundRecord, InboundStatus
+from caseway.sla import services as sla_services
+from caseway.sla.exceptions import EntitlementExhausted
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +94,13 @@ def receive(msg: InboundMessage) -> IntakeResult:
                 return replay
             with transaction.atomic():
                 return _receive(msg)
-    except (EmptyMessage, AttachmentRejected, PayloadRejected, MessageRejected) as exc:
+    except (
+        EmptyMessage,
+        AttachmentRejected,
+        PayloadRejected,
+        MessageRejected,
+        EntitlementExhausted,
+    ) as exc:
         reason = str(exc) or type(exc).__name__
         _record_failure(msg, reason)
         raise MessageRejected(reason) from exc
@@ -103,9 +119,12 @@ def _receive(msg: InboundMessage) -> IntakeResult:
         )
         if existing.status == InboundStatus.PROCESSED:
             replay = _replay(msg, record=existing)
-            assert replay is not None
+            if replay is None:
+                raise MessageRejected("processed before, but its timeline entry is gone")
             return replay
-        record_id = existing.pk  # a failed earlier attempt: process it again
+        # A failed earlier attempt: process it again.
+        record_id = existing.pk
+        sql.update_row(InboundRecord, record_id, {"status": InboundStatus.PROCESSED, "error": ""})
 
     resolved = resolve_contact(
         kind=msg.sender.kind, address=msg.sender.address, name=msg.sender.name
@@ -114,13 +133,10 @@ def _receive(msg: InboundMessage) -> IntakeResult:
     case = None if resolved.is_new else _find_thread(msg, contact)
     is_new_case = case is None
     if case is None:
-        case = case_services.open_case(
-            contact=contact,
-            subject=msg.subject or msg.text[:80],
-            origin_channel=msg.channel,
-            queue=_place_new_case(msg, contact),
-            at=now,
-        )
+        case = _open_new_case(msg, contact, at=now)
+    elif case.last_reply_at is not None:
+        # The customer answers an agent: the next-response clock starts (unless it runs).
+        sla_services.start_next_response(case=case, at=now)
     activity = case_services.record_inbound_message(
         case=case,
         contact=contact,
@@ -134,8 +150,6 @@ def _receive(msg: InboundMessage) -> IntakeResult:
         data=msg.meta.get("activity_data") or {},
         at=now,
     )
-    outcome = {"case_id": case.pk, "activity_id": activity.pk, "error": ""}
-    sql.update_row(InboundRecord, record_id, {"status": InboundStatus.PROCESSED, **outcome})
     publish(
         MessageReceived(
             case_id=case.pk, activity_id=activity.pk, is_new_case=is_new_case, channel=msg.channel
@@ -172,19 +186,39 @@ def _insert_record(msg: InboundMessage, now: datetime) -> int | None:
 
 
 def _replay(msg: InboundMessage, record: InboundRecord | None = None) -> IntakeResult | None:
+    """The outcome of a message processed before: its timeline entry, found by the same
+    (channel, provider id) that de-duplicates it, so processing writes the record once."""
     record = (
         record
         or InboundRecord.objects.filter(
             channel=msg.channel, provider_id=msg.provider_id, status=InboundStatus.PROCESSED
         ).first()
     )
-    if record is None or record.case_id is None:
+    if record is None:
         return None
-    case = Case.objects.select_related("contact", "queue").get(pk=record.case_id)
-    # A record without an activity id matches nothing, so `activity` is None then.
-    activity = Activity.objects.filter(pk=record.activity_id).first()  # type: ignore[misc]
+    activity = produced_activity(record)
+    if activity is None:
+        return None
     return IntakeResult(
-        case=case, activity=activity, is_new_case=False, is_replay=True, record_id=record.pk
+        case=activity.case,
+        activity=activity,
+        is_new_case=False,
+        is_replay=True,
+        record_id=record.pk,
+    )
+
+
+def produced_activity(record: InboundRecord) -> Activity | None:
+    """The timeline entry a processed inbound record became (with its case and contact)."""
+    return (
+        Activity.objects.select_related("case__contact", "case__queue")
+        .filter(
+            channel=record.channel,
+            provider_id=record.provider_id,
+            kind=ActivityKind.MESSAGE_IN,
+        )
+        .order_by("pk")
+        .first()
     )
 
 
@@ -287,15 +321,31 @@ def _locked_case(where: str, params: list[object], contact: Contact) -> Case | N
     return case
 
 
-def _place_new_case(msg: InboundMessage, contact: Contact) -> Queue:
-    """Choose where a new case waits.
+def _open_new_case(msg: InboundMessage, contact: Contact, *, at: datetime) -> Case:
+    """Open a case for a message that continues none, and place it.
 
-    This is the single place where entitlements and SLA (issue 02: pick the contract or the
-    default policy, start the KPI timers) and routing (issue 03: rules -> queue, then
-    assignment to an agent by skills, presence and capacity) plug in. Until those land, a new
-    case waits in the default queue.
+    This is the single place where entitlements and SLA (steps 5: the contact's or account's
+    contract, else the default entitlement; its policy's first-response and resolution
+    timers start) and routing (step 6, issue 03: rules -> queue, then assignment to an agent
+    by skills, presence and capacity) happen. Until routing lands, a new case waits in the
+    default queue.
     """
-    return default_queue()
+    product = str(msg.meta.get("product") or "")
+    priority = CasePriority.NORMAL
+    choice = sla_services.choose_sla(
+        contact=contact, channel=msg.channel, product=product, priority=priority
+    )
+    case = case_services.open_case(
+        contact=contact,
+        subject=msg.subject or msg.text[:80],
+        origin_channel=msg.channel,
+        queue=default_queue(),
+        priority=priority,
+        product=product,
+        at=at,
+    )
+    sla_services.start_sla(case=case, choice=choice, at=at)
+    return case
 
 
 def reply_channel_for(case: Case) -> str:

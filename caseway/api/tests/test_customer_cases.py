@@ -5,6 +5,7 @@ from caseway.cases.models import Activity, Attachment, Case, CaseStatus
 from caseway.customers.models import Contact, Identity
 from caseway.customers.tests.factories import ContactFactory, IdentityFactory, UserFactory
 from caseway.intake.models import InboundRecord
+from caseway.intake.services import produced_activity
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,7 @@ class TestCreate:
         assert case.contact == customer
         record = InboundRecord.objects.get()
         assert record.channel == "api"
-        assert record.case_id == case.pk
+        assert produced_activity(record).case == case
 
     def test_kiosk_channel(self, as_role, customer):
         response = as_role("customer").post(

@@ -3,7 +3,7 @@
 The services stamp what they write with the current time, so every demo case would be a
 few milliseconds old. This is the one documented exception to "every write goes through a
 service": after the stories are told, each case's own timestamps (case, timeline, audit
-trail, inbound records) are moved, in order, onto a plausible schedule that starts at a
+trail, inbound records, SLA timers) are moved, in order, onto a plausible schedule that starts at a
 random moment of the last `days` days. Relative order within a case never changes.
 """
 
@@ -17,8 +17,11 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from caseway.cases.models import Activity, AuditEntry, Case
+from caseway.cases.models import Activity, ActivityKind, AuditEntry, Case
 from caseway.intake.models import InboundRecord
+from caseway.sla import timers
+from caseway.sla.models import SlaInstance, SlaStatus
+from caseway.sla.policies import load_policy
 
 Remap = Callable[[datetime], datetime]
 
@@ -42,7 +45,7 @@ def spread_dates(*, case_ids: Iterable[int], rng: random.Random, days: int = 30)
     cases = list(Case.objects.filter(pk__in=ids))
     stamp_fields = [
         "created_at", "updated_at", "first_response_at", "resolved_at",
-        "last_customer_message_at", "last_activity_at",
+        "last_customer_message_at", "last_activity_at", "last_reply_at", "status_changed_at",
     ]  # fmt: skip
     for case in cases:
         for name in stamp_fields:
@@ -56,11 +59,56 @@ def spread_dates(*, case_ids: Iterable[int], rng: random.Random, days: int = 30)
         entry.at = remaps[entry.case_id](entry.at)
     AuditEntry.objects.bulk_update(audit_entries, ["at"], batch_size=500)
 
-    records = list(InboundRecord.objects.filter(case_id__in=ids))
+    # An inbound record became the customer's message with the same (channel, provider id).
+    case_of = {
+        (a.channel, a.provider_id): a.case_id
+        for entries in activities.values()
+        for a in entries
+        if a.kind == ActivityKind.MESSAGE_IN and a.provider_id
+    }
+    records = list(InboundRecord.objects.filter(provider_id__in=[key[1] for key in case_of]))
     for record in records:
-        if record.case_id is not None:
-            record.received_at = remaps[record.case_id](record.received_at)
+        case_id = case_of.get((record.channel, record.provider_id))
+        if case_id is not None:
+            record.received_at = remaps[case_id](record.received_at)
     InboundRecord.objects.bulk_update(records, ["received_at"], batch_size=500)
+    _reschedule_timers(ids, remaps, now=now)
+
+
+def _reschedule_timers(ids: list[int], remaps: dict[int, Remap], *, now: datetime) -> None:
+    """Move SLA timers with their cases. Moments already past count as warned or breached
+    when they fell due, without firing actions now: the demo starts with some history of
+    breaches rather than a burst of escalations."""
+    moved = list(SlaInstance.objects.filter(case_id__in=ids).select_related("policy"))
+    for timer in moved:
+        remap = remaps[timer.case_id]
+        timer.started_at = remap(timer.started_at)
+        timer.paused_seconds = 0.0
+        if timer.paused_since is not None:
+            timer.paused_since = max(remap(timer.paused_since), timer.started_at)
+        if timer.completed_at is not None:
+            timer.completed_at = max(remap(timer.completed_at), timer.started_at)
+        timer.warned_at = timer.breached_at = None
+        timers.schedule(timer, load_policy(timer.policy).calendar)
+        if timer.completed_at is not None:
+            if timer.status != SlaStatus.CANCELLED:
+                on_time = timer.completed_at <= timer.due_at
+                timer.status = SlaStatus.SUCCEEDED if on_time else SlaStatus.BREACHED
+            timer.next_action_at = None
+            continue
+        if timer.warn_at <= now:
+            timer.warned_at = timer.warn_at
+        if timer.due_at <= now:
+            timer.breached_at = timer.due_at
+        if timer.paused_since is None:
+            timer.status = timers.running_status(timer)
+        timer.next_action_at = timers.next_action(timer)
+    SlaInstance.objects.bulk_update(
+        moved,
+        ["started_at", "paused_since", "paused_seconds", "completed_at", "warned_at",
+         "breached_at", "warn_at", "due_at", "next_action_at", "status"],
+        batch_size=500,
+    )  # fmt: skip
 
 
 def _schedule(activities: list[Activity], *, rng: random.Random, now: datetime, days: int) -> Remap:

@@ -9,7 +9,7 @@ from caseway.customers.models import Contact, Identity
 from caseway.intake.events import MessageReceived
 from caseway.intake.exceptions import MessageRejected
 from caseway.intake.models import InboundRecord, InboundStatus
-from caseway.intake.services import receive
+from caseway.intake.services import produced_activity, receive
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def test_raw_message_is_stored_with_its_outcome(make_message):
     result = receive(msg)
     record = InboundRecord.objects.get(channel="email", provider_id=msg.provider_id)
     assert record.status == InboundStatus.PROCESSED
-    assert (record.case_id, record.activity_id) == (result.case.pk, result.activity.pk)
+    assert produced_activity(record) == result.activity
     assert record.payload["text"] == "hello"
     assert record.payload["sender"]["address"] == "carol@globex.test"
 
@@ -176,7 +176,7 @@ def test_failed_message_can_be_received_again(make_message, settings):
     assert not result.is_replay
     record = InboundRecord.objects.get(provider_id=msg.provider_id)
     assert record.status == InboundStatus.PROCESSED
-    assert record.case_id == result.case.pk
+    assert produced_activity(record) == result.activity
 
 
 def test_empty_message_is_rejected(make_message):
@@ -216,8 +216,27 @@ def test_message_received_is_published_after_commit(make_message, monkeypatch):
 
 
 def test_query_budget_new_sender_new_case(make_message, default_queue):
+    receive(make_message(email="warm@new.test"))  # the SLA policy is compiled once per process
     with CaptureQueriesContext(connection) as ctx:
         receive(make_message(email="budget@new.test"))
+    # A first message from an unknown address also creates its contact and identity.
+    assert len(statements(ctx.captured_queries)) <= 9
+
+
+def test_query_budget_known_sender_new_case(make_message, customer):
+    receive(make_message(subject="warm up"))
+    with CaptureQueriesContext(connection) as ctx:
+        receive(make_message(subject="A new question"))
+    assert len(statements(ctx.captured_queries)) <= 7
+
+
+def test_query_budget_customer_answers_an_agent(make_message, customer, agent):
+    from caseway.cases.services import record_reply
+
+    first = receive(make_message())
+    record_reply(case=first.case, agent=agent, text="Which model do you have?")
+    with CaptureQueriesContext(connection) as ctx:
+        receive(make_message(case_reference=first.case.number))
     assert len(statements(ctx.captured_queries)) <= 8
 
 
