@@ -29,7 +29,7 @@ def email_notification(notification_id: int) -> str:
         if not address:
             return "no address"
         case = notification.case
-        link = f"{settings.CASEWAY_BASE_URL.rstrip('/')}/agent/cases/{case.number}/"
+        link = f"{settings.SITE_URL.rstrip('/')}/agent/cases/{case.number}/"
         send_mail(
             subject=f"[{case.number}] {notification.text}"[:200],
             message=f"{notification.text}\n\n{case.number} {case.subject}\n{link}\n",

@@ -205,8 +205,6 @@ CASEWAY_MESSAGE_MAX_CHARS = int(os.environ.get("MESSAGE_MAX_CHARS", 100_000))
 # The API carries attachments as base64 in JSON (4/3 of their size): let the largest through.
 DATA_UPLOAD_MAX_MEMORY_SIZE = CASEWAY_ATTACHMENT_MAX_BYTES * 4 // 3 + 1024 * 1024
 CASEWAY_CASE_PREFIX = os.environ.get("CASE_PREFIX", "CW")
-# Where links in emails to agents point.
-CASEWAY_BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:8000")
 # How often the worker looks for SLA warnings and breaches that are due (seconds).
 CASEWAY_SLA_SWEEP_SECONDS = float(os.environ.get("SLA_SWEEP_SECONDS", 15))
 
