@@ -50,7 +50,7 @@ from caseway.core.kinds import ChannelKind
 from caseway.customers.models import Contact
 from caseway.customers.services import resolve_contact
 from caseway.intake.events import MessageReceived, ReplySent
-from caseway.intake.exceptions import MessageRejected
+from caseway.intake.exceptions import MessageRejected, NotEntitled
 from caseway.intake.models import InboundRecord, InboundStatus
 from caseway.sla import services as sla_services
 from caseway.sla.exceptions import EntitlementExhausted
@@ -94,13 +94,10 @@ def receive(msg: InboundMessage) -> IntakeResult:
                 return replay
             with transaction.atomic():
                 return _receive(msg)
-    except (
-        EmptyMessage,
-        AttachmentRejected,
-        PayloadRejected,
-        MessageRejected,
-        EntitlementExhausted,
-    ) as exc:
+    except EntitlementExhausted as exc:
+        _record_failure(msg, str(exc))
+        raise NotEntitled(str(exc)) from exc
+    except (EmptyMessage, AttachmentRejected, PayloadRejected, MessageRejected) as exc:
         reason = str(exc) or type(exc).__name__
         _record_failure(msg, reason)
         raise MessageRejected(reason) from exc

@@ -238,3 +238,22 @@ def test_form_with_csrf_token_passes_csrf_checks(default_queue):
 
     assert response.status_code == 302
     assert Case.objects.count() == 1
+
+
+def test_customer_whose_contract_refuses_new_cases_is_told_why(client, customer):
+    from caseway.sla.models import EntitlementTerm, OnExhausted
+    from caseway.sla.tests.factories import EntitlementFactory
+
+    EntitlementFactory(
+        name="Gold support", account=customer.account, term=EntitlementTerm.CASES,
+        total=5, remaining=0, on_exhausted=OnExhausted.BLOCK,
+    )  # fmt: skip
+    client.force_login(customer.user)
+
+    response = client.post(NEW, {"provider_id": str(uuid.uuid4()), "subject": "Hi", "text": "Hi"})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "The contract Gold support has no cases or hours left." in html
+    assert "account manager" in html
+    assert not Case.objects.exists()

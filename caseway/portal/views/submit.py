@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from caseway.cases.queries import contact_of
 from caseway.connectors.messages import Sender
 from caseway.core.kinds import AddressKind
-from caseway.intake.exceptions import MessageRejected
+from caseway.intake.exceptions import MessageRejected, NotEntitled
 from caseway.intake.services import receive
 from caseway.portal.forms import AnonymousCaseForm, CaseForm
 from caseway.portal.inbound import new_case_message, sender_for_contact
@@ -58,6 +58,13 @@ def new_case(request: HttpRequest) -> HttpResponse:
                 )
                 try:
                     result = receive(message)
+                except NotEntitled as exc:
+                    form.add_error(
+                        None,
+                        f"{exc} "
+                        + gettext("Please contact your account manager to renew your contract."),
+                    )
+                    provider_id = uuid4()
                 except MessageRejected:
                     form.add_error(None, rejected_message(bool(message.attachments)))
                     provider_id = uuid4()
