@@ -130,6 +130,13 @@ def _cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
     return connection.make_cursor(raw)
 
 
+def fetch_all(sql: str, params: Sequence[Any], using: str) -> list[tuple[Any, ...]]:
+    """Run one statement and return all its rows."""
+    with _cursor(connections[using]) as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
 def fetch_one(sql: str, params: Sequence[Any], using: str) -> tuple[Any, ...] | None:
     """Run one statement and return its first row, or None."""
     with _cursor(connections[using]) as cursor:
@@ -205,6 +212,41 @@ def insert(obj: M, *, on_conflict: Sequence[str] = (), using: str | None = None)
     obj._state.adding = False
     obj._state.db = using
     return obj
+
+
+@cache
+def _insert_many(model: type[Model], count: int, using: str) -> _Statement:
+    meta = model._meta
+    fields = tuple(f for f in meta.local_concrete_fields if f is not meta.auto_field)
+    if meta.parents or any(f.generated or f.db_default is not NOT_PROVIDED for f in fields):
+        raise NotSupportedError(f"sql.insert_many() cannot insert {meta.label}")
+    names = ", ".join(_column(f, using) for f in fields)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = f"INSERT INTO {table(model, using)} ({names}) VALUES {', '.join([row] * count)}"  # noqa: S608
+    return _Statement(sql, fields, _pk(model))
+
+
+def insert_many(objs: Sequence[Model], *, using: str | None = None) -> None:
+    """INSERT new instances of one model in one statement, as bulk_create() would, without
+    reading their primary keys back (they stay None). For a few rows on a hot path."""
+    if not objs:
+        return
+    model = type(objs[0])
+    using = using or router.db_for_write(model)
+    connection = connections[using]
+    statement = _insert_many(model, len(objs), using)
+    params = [
+        f.get_db_prep_save(f.pre_save(obj, True), connection)
+        for obj in objs
+        for f in statement.fields
+    ]
+    with _cursor(connection) as cursor:
+        cursor.execute(statement.sql, params)
+
+
+def date_param(value: Any, using: str) -> Any:
+    """A date as the database of `using` takes it in a raw statement."""
+    return connections[using].ops.adapt_datefield_value(value)
 
 
 @cache
