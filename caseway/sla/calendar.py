@@ -65,7 +65,8 @@ class WorkingCalendar:
     `weekly` has 7 entries, Monday first; each is a sorted tuple of non-overlapping
     (open_minute, close_minute) pairs with 0 <= open < close <= 1440. `holidays` are local dates
     with no hours. With `always_open`, business time is elapsed time and holidays are ignored.
-    Every method accepts aware datetimes in any timezone and returns UTC datetimes.
+    Every method accepts aware datetimes in any timezone; a datetime it computes is in UTC (it
+    returns its argument itself for add(start, 0) and next_open() while open).
     """
 
     tz: ZoneInfo
@@ -164,7 +165,7 @@ class WorkingCalendar:
         else:
             target = (cum[i - 1] if i else 0) + seconds
         if target <= total:
-            j = bisect_right(cum, target)
+            j = bisect_left(cum, target)
             result = bounds[j - 1] + (target - cum[j - 1])
             return datetime.fromtimestamp(result if result > t else t, UTC)
         remaining = target - total
