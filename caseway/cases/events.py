@@ -26,3 +26,10 @@ class CaseUpdated:
 class NotificationSent:
     notification_id: int
     recipient_id: int
+
+
+@dataclass(frozen=True)
+class CaseAssigned:
+    case_id: int
+    owner_id: int | None
+    previous_owner_id: int | None

@@ -136,6 +136,9 @@ class Case(TimestampedModel):
     time_spent_minutes = models.PositiveIntegerField(_("time spent (minutes)"), default=0)
     last_customer_message_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    queued_at = models.DateTimeField(
+        _("waiting in queue since"), null=True, blank=True, help_text=_("Empty while owned.")
+    )
 
     objects = CaseQuerySet.as_manager()
 
@@ -146,6 +149,11 @@ class Case(TimestampedModel):
             models.Index(fields=["contact", "status"], name="case_contact_status"),
             models.Index(fields=["account", "status"], name="case_account_status"),
             models.Index(fields=["owner", "status"], name="case_owner_status"),
+            models.Index(
+                fields=["queue", "queued_at"],
+                condition=models.Q(queued_at__isnull=False),
+                name="case_waiting",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,7 +16,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
-from caseway.cases.events import ActivityAdded, CaseOpened, CaseUpdated, NotificationSent
+from caseway.cases.events import (
+    ActivityAdded,
+    CaseAssigned,
+    CaseOpened,
+    CaseUpdated,
+    NotificationSent,
+)
 from caseway.cases.exceptions import (
     AttachmentRejected,
     CaseClosed,
@@ -112,6 +118,7 @@ def open_case(
         product=product.strip()[:120],
         status=CaseStatus.NEW,
         status_changed_at=at,
+        queued_at=at,
         last_activity_at=at,
         last_customer_message_at=at,
     )
@@ -312,9 +319,14 @@ def change_status(*, case: Case, status: str, actor: AbstractBaseUser) -> Case:
 
 
 @transaction.atomic
-def assign_case(*, case: Case, owner: AbstractBaseUser | None, actor: AbstractBaseUser) -> Case:
-    """Give an open case to an agent (None: back to the queue) and record who did it."""
-    _require_agent(actor)
+def assign_case(
+    *, case: Case, owner: AbstractBaseUser | None, actor: AbstractBaseUser | None
+) -> Case:
+    """Give an open case to an agent (None: back to the queue) and record who did it.
+
+    `actor` None is Caseway itself (routing's assignment)."""
+    if actor is not None:
+        _require_agent(actor)
     if owner is not None:
         _require_agent(owner)
     case = Case.objects.select_for_update(of=("self",)).select_related("owner").get(pk=case.pk)
@@ -325,22 +337,31 @@ def assign_case(*, case: Case, owner: AbstractBaseUser | None, actor: AbstractBa
     at = timezone.now()
     before = _label(case.owner) if case.owner else ""
     after = _label(owner) if owner else ""
+    previous_owner_id = case.owner_id
     case.owner = owner  # type: ignore[assignment]
     case.last_activity_at = at
-    case.save(update_fields=["owner", "last_activity_at", "updated_at"])
+    case.queued_at = None if owner is not None else at
+    case.save(update_fields=["owner", "queued_at", "last_activity_at", "updated_at"])
     AuditEntry.objects.create(
-        case=case, actor=cast("User", actor), actor_label=_label(actor), field="owner",
+        case=case, actor=cast("User | None", actor), actor_label=_label(actor), field="owner",
         before=before, after=after, at=at,
     )  # fmt: skip
     Activity.objects.create(
         case=case,
         kind=ActivityKind.ASSIGNMENT,
         channel=ChannelKind.INTERNAL,
-        author_agent=cast("User", actor),
+        author_agent=cast("User | None", actor),
         data={"from": before, "to": after, "to_id": owner.pk if owner else None},
         created_at=at,
     )
     publish(CaseUpdated(case_id=case.pk, fields=("owner",)))
+    publish(
+        CaseAssigned(
+            case_id=case.pk,
+            owner_id=owner.pk if owner else None,
+            previous_owner_id=previous_owner_id,
+        )
+    )
     return case
 
 
@@ -377,7 +398,11 @@ def move_case(*, case: Case, queue: Queue, actor: AbstractBaseUser | None) -> Ca
         before=case.queue.name, after=queue.name, at=timezone.now(),
     )  # fmt: skip
     case.queue = queue
-    case.save(update_fields=["queue", "updated_at"])
+    fields = ["queue", "updated_at"]
+    if case.owner_id is None:
+        case.queued_at = timezone.now()
+        fields.append("queued_at")
+    case.save(update_fields=fields)
     publish(CaseUpdated(case_id=case.pk, fields=("queue",)))
     return case
 

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "caseway.connectors",
     "caseway.cases",
     "caseway.sla",
+    "caseway.routing",
     "caseway.intake",
     "caseway.portal",
     "caseway.workspace",
