@@ -8,7 +8,7 @@ from functools import cache
 from django.db import IntegrityError, router, transaction
 
 from caseway.core import sql
-from caseway.customers.models import Contact, Identity, normalize_address
+from caseway.customers.models import Account, Contact, Identity, normalize_address
 
 
 @dataclass(frozen=True)
@@ -40,25 +40,30 @@ def resolve_contact(*, kind: str, address: str, name: str = "") -> ResolvedConta
 
 @cache
 def _identity_sql(using: str) -> str:
-    # (kind, address) is unique: no ORDER BY or LIMIT needed.
+    # (kind, address) is unique: no ORDER BY or LIMIT needed. The account comes along: the
+    # SLA tier and routing rules of a new case look at it.
     return (
-        f"SELECT {sql.columns(Identity, 'i', using)}, {sql.columns(Contact, 'c', using)} "  # noqa: S608
+        f"SELECT {sql.columns(Identity, 'i', using)}, {sql.columns(Contact, 'c', using)}, "  # noqa: S608
+        f"{sql.columns(Account, 'a', using)} "
         f"FROM {sql.table(Identity, using)} i "
         f"JOIN {sql.table(Contact, using)} c ON c.id = i.contact_id "
+        f"LEFT JOIN {sql.table(Account, using)} a ON a.id = c.account_id "
         "WHERE i.kind = %s AND i.address = %s"
     )
 
 
 def _known_identity(kind: str, normalized: str) -> Identity | None:
-    """The identity with its contact loaded, in one precompiled statement (this runs for every
-    inbound message)."""
+    """The identity with its contact and the contact's account loaded, in one precompiled
+    statement (this runs for every inbound message)."""
     using = router.db_for_read(Identity)
     row = sql.fetch_one(_identity_sql(using), [kind, normalized], using)
     if row is None:
         return None
     reader = sql.RowReader(row, using)
     identity = reader.load(Identity)
-    Identity.contact.field.set_cached_value(identity, reader.load(Contact))
+    contact = reader.load(Contact)
+    Contact.account.field.set_cached_value(contact, reader.load_or_none(Account))
+    Identity.contact.field.set_cached_value(identity, contact)
     return identity
 
 

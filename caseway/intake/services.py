@@ -40,7 +40,6 @@ from caseway.cases.models import (
     CasePriority,
     CaseStatus,
 )
-from caseway.cases.queries import default_queue
 from caseway.connectors.exceptions import PayloadRejected
 from caseway.connectors.messages import InboundMessage
 from caseway.connectors.registry import has_adapter
@@ -52,8 +51,11 @@ from caseway.customers.services import resolve_contact
 from caseway.intake.events import MessageReceived, ReplySent
 from caseway.intake.exceptions import MessageRejected, NotEntitled
 from caseway.intake.models import InboundRecord, InboundStatus
+from caseway.routing import services as routing_services
+from caseway.routing.rules import CaseFacts
 from caseway.sla import services as sla_services
 from caseway.sla.exceptions import EntitlementExhausted
+from caseway.sla.models import CustomerTier
 
 logger = logging.getLogger(__name__)
 
@@ -321,27 +323,48 @@ def _locked_case(where: str, params: list[object], contact: Contact) -> Case | N
 def _open_new_case(msg: InboundMessage, contact: Contact, *, at: datetime) -> Case:
     """Open a case for a message that continues none, and place it.
 
-    This is the single place where entitlements and SLA (steps 5: the contact's or account's
-    contract, else the default entitlement; its policy's first-response and resolution
-    timers start) and routing (step 6, issue 03: rules -> queue, then assignment to an agent
-    by skills, presence and capacity) happen. Until routing lands, a new case waits in the
-    default queue.
+    This is the single place where entitlements and SLA (step 5: the contact's or account's
+    contract, else the default entitlement) and routing (step 6: rules -> queue, priority and
+    required skills, overflow) happen, in receive()'s transaction. The SLA timers start with
+    the priority routing chose; assignment to an agent follows after commit (CaseRouted).
     """
     product = str(msg.meta.get("product") or "")
-    priority = CasePriority.NORMAL
+    priority = str(CasePriority.NORMAL)
     choice = sla_services.choose_sla(
         contact=contact, channel=msg.channel, product=product, priority=priority
     )
+    account = contact.account
+    placement = routing_services.place_case(
+        CaseFacts(
+            channel=msg.channel,
+            is_preferred=choice.tier == CustomerTier.PREFERRED,
+            account_size=account.size if account else "",
+            has_contract=choice.entitlement is not None and not choice.entitlement.is_default,
+            sla_policy_id=choice.policy.id if choice.policy else None,
+            priority=priority,
+            language=contact.language,
+            subject=msg.subject,
+            text=msg.text,
+            product=product,
+            at=at,
+        )
+    )
+    if placement.priority != priority and choice.policy and choice.policy.priorities:
+        # The policy's conditions look at the priority routing just set.
+        choice = sla_services.choose_sla(
+            contact=contact, channel=msg.channel, product=product, priority=placement.priority
+        )
     case = case_services.open_case(
         contact=contact,
         subject=msg.subject or msg.text[:80],
         origin_channel=msg.channel,
-        queue=default_queue(),
-        priority=priority,
+        queue=placement.queue,
+        priority=placement.priority,
         product=product,
         at=at,
     )
     sla_services.start_sla(case=case, choice=choice, at=at)
+    routing_services.record_placement(case=case, placement=placement, at=at)
     return case
 
 

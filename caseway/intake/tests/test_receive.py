@@ -220,14 +220,14 @@ def test_query_budget_new_sender_new_case(make_message, default_queue):
     with CaptureQueriesContext(connection) as ctx:
         receive(make_message(email="budget@new.test"))
     # A first message from an unknown address also creates its contact and identity.
-    assert len(statements(ctx.captured_queries)) <= 9
+    assert len(statements(ctx.captured_queries)) <= 10
 
 
 def test_query_budget_known_sender_new_case(make_message, customer):
     receive(make_message(subject="warm up"))
     with CaptureQueriesContext(connection) as ctx:
         receive(make_message(subject="A new question"))
-    assert len(statements(ctx.captured_queries)) <= 7
+    assert len(statements(ctx.captured_queries)) <= 8
 
 
 def test_query_budget_customer_answers_an_agent(make_message, customer, agent):

@@ -23,7 +23,9 @@ class BusinessCalendarFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def weekdays(obj, create, extracted, **kwargs):
         """Mon-Fri 09:00-17:00 unless given [(weekday, opens, closes), ...]."""
-        rows = extracted or [(day, datetime.time(9), datetime.time(17)) for day in range(5)]
+        if extracted is None:
+            extracted = [(day, datetime.time(9), datetime.time(17)) for day in range(5)]
+        rows = extracted
         for weekday, opens, closes in rows:
             BusinessHours.objects.create(
                 calendar=obj, weekday=weekday, opens_at=opens, closes_at=closes
