@@ -1,6 +1,7 @@
 """Routing rules place a new case: conditions, order, actions, overflow, the recorded why."""
 
 import datetime
+from dataclasses import replace
 
 import pytest
 
@@ -18,7 +19,7 @@ from caseway.routing.models import (
     RuleSkill,
     Skill,
 )
-from caseway.routing.rules import current_rules, facts_for_case
+from caseway.routing.rules import facts_for_case
 from caseway.routing.services import place_case
 from caseway.sla.tests.factories import (
     BusinessCalendarFactory,
@@ -138,12 +139,9 @@ def test_channel_language_product_and_sla_policy_conditions(make_message, custom
 def test_business_hours_condition(make_message, customer, premium_queue):
     calendar = BusinessCalendarFactory(timezone="UTC")
     rule(premium_queue, business_hours="closed", calendar=calendar)
-    _, rule_set = current_rules()
     facts = facts_for_case(receive(make_message()).case)
     saturday = datetime.datetime(2026, 11, 21, 12, tzinfo=datetime.UTC)
     tuesday = datetime.datetime(2026, 11, 24, 12, tzinfo=datetime.UTC)
-    from dataclasses import replace
-
     assert place_case(replace(facts, at=saturday)).queue == premium_queue
     assert place_case(replace(facts, at=tuesday)).queue != premium_queue
 
