@@ -1,5 +1,6 @@
-"""Turn cases, activities and queues into response schemas. No queries of their own: callers
-pass objects read through caseway.cases.queries with what they need joined."""
+"""Turn cases, activities, SLA summaries and queues into response schemas. No queries of their
+own: callers pass objects read through caseway.cases.queries and caseway.sla.queries with what
+they need joined."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from caseway.api.schemas import (
     AuthorOut,
     CaseDetailOut,
     CaseOut,
+    CaseSlaOut,
+    EntitlementRef,
     QueueOut,
     QueueRef,
+    SlaTimerOut,
     UserRef,
 )
 from caseway.cases.models import (
@@ -27,6 +31,8 @@ from caseway.cases.models import (
     Queue,
 )
 from caseway.core.kinds import ChannelKind
+from caseway.sla.models import EntitlementTerm, SlaKpi, SlaStatus
+from caseway.sla.queries import SlaSummary
 
 
 def user_ref(user: AbstractBaseUser | None, *, for_agent: bool) -> UserRef | None:
@@ -58,12 +64,48 @@ def case_out(case: Case, *, for_agent: bool) -> CaseOut:
     )
 
 
-def case_detail_out(case: Case, timeline: Iterable[Activity], *, for_agent: bool) -> CaseDetailOut:
+def case_detail_out(
+    case: Case,
+    timeline: Iterable[Activity],
+    *,
+    for_agent: bool,
+    sla: SlaSummary | None = None,
+) -> CaseDetailOut:
+    """The case with its timeline; its SLA for agents only, whatever the caller passes."""
     return CaseDetailOut.model_validate(
         {
             **dict(case_out(case, for_agent=for_agent)),
+            "sla": sla_out(sla) if for_agent and sla is not None else None,
             "timeline": [activity_out(activity, for_agent=for_agent) for activity in timeline],
         }
+    )
+
+
+def sla_out(summary: SlaSummary) -> CaseSlaOut:
+    """A case's SLA as agents see it: policy, contract and every clock as of the summary."""
+    usage = summary.entitlement
+    entitlement = None
+    if usage is not None:
+        entitlement = EntitlementRef(
+            name=usage.name,
+            term=EntitlementTerm(usage.term),
+            remaining=float(usage.remaining) if usage.is_limited else None,
+        )
+    return CaseSlaOut(
+        policy=summary.policy_name,
+        entitlement=entitlement,
+        timers=[
+            SlaTimerOut(
+                kpi=SlaKpi(clock.kpi),
+                status=SlaStatus(clock.state),
+                started_at=clock.started_at,
+                warn_at=clock.warn_at,
+                due_at=clock.due_at,
+                completed_at=clock.completed_at,
+                paused_seconds=round(clock.paused_seconds, 3),
+            )
+            for clock in summary.clocks
+        ],
     )
 
 

@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from caseway.cases.models import ActivityKind, CasePriority, CaseStatus, DeliveryStatus
 from caseway.core.kinds import ChannelKind
+from caseway.sla.models import EntitlementTerm, SlaKpi, SlaStatus
 
 # --- shared --------------------------------------------------------------------------------
 
@@ -161,6 +162,11 @@ class AssignIn(InputSchema):
     owner: str | None = Field(..., description="An agent's username, or null to unassign.")
 
 
+class TimeIn(InputSchema):
+    minutes: int = Field(..., ge=1, le=24 * 60, description="Minutes worked, 1 to 1440.")
+    note: MessageText = Field("", description="What the time was spent on.")
+
+
 class CaseFilters(Schema):
     status: CaseStatus | None = None
     priority: CasePriority | None = None
@@ -183,6 +189,33 @@ class UserRef(Schema):
 class QueueRef(Schema):
     slug: str
     name: str
+
+
+class SlaTimerOut(Schema):
+    """One KPI clock of the case. Warning and due times fall on the policy's business
+    calendar, pushed out by the business time the clock was paused."""
+
+    kpi: SlaKpi
+    status: SlaStatus = Field(
+        description="As of this response: a running clock past its due time is breached."
+    )
+    started_at: datetime
+    warn_at: datetime
+    due_at: datetime = Field(description="Moves out when a paused clock resumes.")
+    completed_at: datetime | None = Field(description="When the KPI was met, missed or cancelled.")
+    paused_seconds: float = Field(description="Business seconds paused so far.")
+
+
+class EntitlementRef(Schema):
+    name: str
+    term: EntitlementTerm
+    remaining: float | None = Field(description="Cases or hours left; null when unlimited.")
+
+
+class CaseSlaOut(Schema):
+    policy: str = Field(description="The SLA policy's name.")
+    entitlement: EntitlementRef | None = Field(description="The contract that covers the case.")
+    timers: list[SlaTimerOut] = Field(description="Every KPI clock, oldest first.")
 
 
 class CaseOut(Schema):
@@ -236,6 +269,11 @@ class ActivityOut(Schema):
 
 
 class CaseDetailOut(CaseOut):
+    sla: CaseSlaOut | None = Field(
+        None,
+        description="Agents only: the case's SLA and its clocks. Null for customers and for "
+        "a case without an SLA.",
+    )
     timeline: list[ActivityOut]
 
 

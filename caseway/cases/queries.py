@@ -22,6 +22,7 @@ from caseway.cases.models import (
     Activity,
     Case,
     CaseQuerySet,
+    Notification,
     Queue,
 )
 from caseway.core import sql
@@ -51,18 +52,27 @@ def contact_of(user: AnyUser) -> Contact | None:
 
 
 def cases_visible_to(user: AnyUser) -> CaseQuerySet:
-    """The cases `user` may see, with contact, account, queue and owner joined."""
+    """The cases `user` may see, with contact, account, queue and owner joined: an agent sees
+    the queues they work in or supervise and the cases they own."""
     cases = Case.objects.select_related("contact", "account", "queue", "owner")
     if is_admin(user):
         return cases
     if is_agent(user):
-        return cases.filter(Q(queue__members=user) | Q(owner=user)).distinct()
+        return cases.filter(Q(queue__in=_queues_of(user)) | Q(owner=user))
     contact = contact_of(user)
     if contact is None:
         return cases.none()
     if contact.is_account_admin and contact.account_id:
         return cases.filter(Q(account_id=contact.account_id) | Q(contact=contact))
     return cases.filter(contact=contact)
+
+
+def _queues_of(user: AnyUser) -> QuerySet[Queue, int]:
+    """The ids of the queues an agent works in or supervises (a subquery: no duplicate rows)."""
+    agent = cast("User", user)
+    return Queue.objects.filter(Q(members=agent) | Q(supervisors=agent)).values_list(
+        "pk", flat=True
+    )
 
 
 def get_case_for_user(user: AnyUser, number: str) -> Case:
@@ -99,7 +109,7 @@ def queues_visible_to(user: AnyUser) -> QuerySet[Queue]:
     if not is_admin(user):
         if not is_agent(user):
             return queues.none()
-        queues = queues.filter(members=cast("User", user))
+        queues = queues.filter(pk__in=_queues_of(user))
     return queues.annotate(
         open_count=Count("cases", filter=Q(cases__status__in=OPEN_STATUSES)),
         unassigned_count=Count(
@@ -141,3 +151,17 @@ def default_queue() -> Queue:
             is_default=True, defaults={"name": "General", "slug": "general"}
         )
     return queue
+
+
+def notifications_for(user: AnyUser) -> QuerySet[Notification]:
+    """The user's notifications, newest first, with their cases joined: each sees their own."""
+    if not user.is_authenticated:
+        return Notification.objects.none()
+    return Notification.objects.filter(recipient_id=user.pk).select_related("case")
+
+
+def unread_notification_count(user: AnyUser) -> int:
+    """How many of the user's notifications are unread (one query on a partial index)."""
+    if not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).count()

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from caseway.cases import services as case_services
-from caseway.cases.models import Case, CaseStatus
+from caseway.cases.models import Activity, ActivityKind, Case, CaseStatus
 from caseway.core import sql
 from caseway.customers.models import Account, Contact
 from caseway.sla import timers
@@ -224,7 +224,7 @@ def sync_timer(timer: SlaInstance, case: Case, policy: CompiledPolicy, *, now: d
         return True
     if timer.kpi in RESPONSE_KPIS:
         if case.last_reply_at is not None and case.last_reply_at >= timer.started_at:
-            timers.finish(timer, calendar, at=case.last_reply_at)
+            timers.finish(timer, calendar, at=_first_reply_since(case, timer.started_at))
             return True
         if case.status == CaseStatus.RESOLVED:
             timers.cancel(timer, at=changed_at)
@@ -244,6 +244,20 @@ def sync_timer(timer: SlaInstance, case: Case, policy: CompiledPolicy, *, now: d
         timers.resume(timer, calendar, at=max(changed_at, timer.paused_since))
         return True
     return False
+
+
+def _first_reply_since(case: Case, since: datetime) -> datetime:
+    """When an agent first answered at or after `since` (a sync may run after later
+    replies, so the case's last reply is not the answer)."""
+    if case.first_response_at is not None and case.first_response_at >= since:
+        return case.first_response_at
+    first = (
+        Activity.objects.filter(case=case, kind=ActivityKind.MESSAGE_OUT, created_at__gte=since)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return first or case.last_reply_at or since
 
 
 TIMER_FIELDS = [

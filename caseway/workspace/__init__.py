@@ -1,2 +1,3 @@
-"""Agent workspace: queues, case list, case view with timeline, reply, note, status,
-assignment. Imports intake, cases, customers, core. Publishes nothing."""
+"""Agent workspace: queues, case list with SLA countdowns, case view with timeline, reply,
+note, status, assignment, SLA panel and time logging; notifications; the SLA page.
+Imports intake, sla, cases, customers, core. Publishes nothing."""

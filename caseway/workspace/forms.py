@@ -104,6 +104,22 @@ class NoteForm(forms.Form):
     )
 
 
+class LogTimeForm(forms.Form):
+    # The bounds are the service's (cases.services.log_time); checked here to explain them.
+    minutes = forms.IntegerField(
+        label=_("Minutes"),
+        min_value=1,
+        max_value=24 * 60,
+        error_messages={
+            "required": _("Enter the minutes you spent."),
+            "invalid": _("Enter the minutes you spent as a whole number."),
+            "min_value": _("Log at least one minute."),
+            "max_value": _("Log at most 1440 minutes (a day) at a time."),
+        },
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=300)
+
+
 class StatusForm(forms.Form):
     # Every status parses; whether the case may go there is the service's decision.
     status = forms.ChoiceField(choices=CaseStatus.choices)

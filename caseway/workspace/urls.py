@@ -1,6 +1,6 @@
 from django.urls import path
 
-from caseway.workspace.views import auth, case_actions, case_list, case_view
+from caseway.workspace.views import auth, case_actions, case_list, case_view, notifications, sla
 
 app_name = "workspace"
 urlpatterns = [
@@ -20,4 +20,9 @@ urlpatterns = [
     path("cases/<str:number>/assign/", case_actions.assign, name="assign"),
     path("cases/<str:number>/priority/", case_actions.change_priority, name="priority"),
     path("cases/<str:number>/queue/", case_actions.move, name="move"),
+    path("cases/<str:number>/time/", case_actions.log_time, name="log_time"),
+    path("sla/", sla.at_risk, name="sla"),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/menu/", notifications.notification_menu, name="notifications_menu"),
+    path("notifications/read/", notifications.mark_all_read, name="notifications_read"),
 ]

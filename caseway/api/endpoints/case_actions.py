@@ -1,4 +1,4 @@
-"""What only agents do to a case: internal notes, status changes, assignment."""
+"""What only agents do to a case: internal notes, status changes, assignment, time logged."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from caseway.api.schemas import (
     ErrorOut,
     NoteIn,
     StatusIn,
+    TimeIn,
     ValidationErrorOut,
 )
 from caseway.cases import services as case_services
@@ -79,3 +80,25 @@ def assign_case(request: HttpRequest, number: str, payload: AssignIn) -> CaseOut
             )
     case_services.assign_case(case=case, owner=owner, actor=caller.user)
     return case_out(get_case_for_user(caller.user, number), for_agent=True)
+
+
+@router.post(
+    "/{number}/time",
+    response={201: CaseActivityOut, **ERRORS},
+    summary="Log time worked on a case (agents)",
+)
+def log_time(request: HttpRequest, number: str, payload: TimeIn) -> Status[CaseActivityOut]:
+    """1 to 1440 minutes, on the internal timeline. Time logged counts against a contract
+    of hours when the case is resolved."""
+    caller = require_agent(request)
+    case = get_case_for_user(caller.user, number)
+    activity = case_services.log_time(
+        case=case, agent=caller.user, minutes=payload.minutes, note=payload.note
+    )
+    case = get_case_for_user(caller.user, number)
+    return Status(
+        201,
+        CaseActivityOut(
+            case=case_out(case, for_agent=True), activity=activity_out(activity, for_agent=True)
+        ),
+    )

@@ -30,6 +30,7 @@ from caseway.api.schemas import (
 from caseway.cases.models import Activity, Case, CaseStatus
 from caseway.cases.queries import cases_visible_to, get_case_for_user, timeline_for
 from caseway.intake import services as intake
+from caseway.sla.queries import sla_summary_for_case
 
 router = Router(tags=["cases"])
 
@@ -84,10 +85,13 @@ def create_case(request: HttpRequest, payload: CaseCreateIn) -> Status[CaseOut]:
 )
 def get_case(request: HttpRequest, number: str) -> CaseDetailOut:
     """Customers get the public messages; agents every entry (notes, status changes,
-    assignments)."""
+    assignments) and the case's SLA: its policy, contract and KPI clocks."""
     caller = require_role(request)
     case = get_case_for_user(caller.user, number)
-    return case_detail_out(case, timeline_for(caller.user, case), for_agent=caller.is_agent)
+    sla = sla_summary_for_case(case) if caller.is_agent else None
+    return case_detail_out(
+        case, timeline_for(caller.user, case), for_agent=caller.is_agent, sla=sla
+    )
 
 
 @router.post(

@@ -189,3 +189,46 @@ def test_admin_sees_every_queue(as_role, other_agent):
     slugs = {queue["slug"] for queue in as_role("admin_user").get("/queues").json()}
 
     assert slugs == {"general", "billing"}
+
+
+class TestLogTime:
+    def test_time_goes_on_the_internal_timeline_and_the_case(self, as_role, carol_case):
+        response = as_role("agent").post(
+            f"/cases/{carol_case.number}/time", {"minutes": 45, "note": "Reproduced the fault"}
+        )
+
+        assert response.status_code == 201
+        activity = response.json()["activity"]
+        assert (activity["kind"], activity["is_public"]) == ("time_logged", False)
+        assert activity["text"] == "Reproduced the fault"
+        assert activity["data"] == {"minutes": 45}
+        assert Case.objects.get().time_spent_minutes == 45
+
+    def test_note_is_optional_and_time_adds_up(self, as_role, carol_case):
+        caller = as_role("agent")
+        caller.post(f"/cases/{carol_case.number}/time", {"minutes": 1440})
+
+        response = caller.post(f"/cases/{carol_case.number}/time", {"minutes": 1})
+
+        assert response.status_code == 201
+        assert Case.objects.get().time_spent_minutes == 1441
+
+    @pytest.mark.parametrize("minutes", [0, -5, 1441, "many", None])
+    def test_minutes_outside_one_to_1440_are_422(self, as_role, carol_case, minutes):
+        response = as_role("agent").post(f"/cases/{carol_case.number}/time", {"minutes": minutes})
+
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == ["body", "payload", "minutes"]
+        assert Case.objects.get().time_spent_minutes == 0
+        assert not Activity.objects.filter(kind=ActivityKind.TIME_LOGGED).exists()
+
+    def test_customers_may_not_log_time(self, as_role, carol_case):
+        response = as_role("customer").post(f"/cases/{carol_case.number}/time", {"minutes": 5})
+
+        assert response.status_code == 403
+        assert Case.objects.get().time_spent_minutes == 0
+
+    def test_invisible_case_is_404(self, as_role, billing_case):
+        response = as_role("agent").post(f"/cases/{billing_case.number}/time", {"minutes": 5})
+
+        assert response.status_code == 404

@@ -15,6 +15,7 @@ PATHS = {
     "/api/v1/cases/{number}/notes": {"post"},
     "/api/v1/cases/{number}/status": {"post"},
     "/api/v1/cases/{number}/assign": {"post"},
+    "/api/v1/cases/{number}/time": {"post"},
     "/api/v1/queues": {"get"},
 }
 

@@ -99,3 +99,17 @@ def test_case_list_costs_one_query(customer, agent, django_assert_num_queries):
     with django_assert_num_queries(1):
         rows = [(c.number, c.contact.name, c.queue.name, c.owner) for c in cases_visible_to(agent)]
     assert len(rows) == 5
+
+
+def test_a_supervisor_sees_the_cases_of_the_queues_they_supervise(customer, default_queue):
+    from caseway.cases.queries import cases_visible_to, queues_visible_to
+    from caseway.cases.tests.factories import CaseFactory
+    from caseway.customers.tests.factories import UserFactory
+
+    lead = UserFactory(username="lead", is_staff=True)
+    case = CaseFactory(contact=customer, queue=default_queue)
+    assert list(cases_visible_to(lead)) == []
+    default_queue.supervisors.add(lead)
+    default_queue.members.add(lead)  # a member and a supervisor: still one row
+    assert list(cases_visible_to(lead)) == [case]
+    assert [q.name for q in queues_visible_to(lead)] == [default_queue.name]

@@ -20,6 +20,7 @@ from django.utils import timezone
 from caseway.cases.models import Activity, ActivityKind, AuditEntry, Case
 from caseway.intake.models import InboundRecord
 from caseway.sla import timers
+from caseway.sla.escalation import fire_timer
 from caseway.sla.models import SlaInstance, SlaStatus
 from caseway.sla.policies import load_policy
 
@@ -76,9 +77,9 @@ def spread_dates(*, case_ids: Iterable[int], rng: random.Random, days: int = 30)
 
 
 def _reschedule_timers(ids: list[int], remaps: dict[int, Remap], *, now: datetime) -> None:
-    """Move SLA timers with their cases. Moments already past count as warned or breached
-    when they fell due, without firing actions now: the demo starts with some history of
-    breaches rather than a burst of escalations."""
+    """Move SLA timers with their cases, then let the moments that fell due in the demo's
+    past fire as the worker would have fired them then: warnings, breaches and their actions
+    (notifications, raised priorities, escalations) stamped at their own times."""
     moved = list(SlaInstance.objects.filter(case_id__in=ids).select_related("policy"))
     for timer in moved:
         remap = remaps[timer.case_id]
@@ -95,20 +96,22 @@ def _reschedule_timers(ids: list[int], remaps: dict[int, Remap], *, now: datetim
                 on_time = timer.completed_at <= timer.due_at
                 timer.status = SlaStatus.SUCCEEDED if on_time else SlaStatus.BREACHED
             timer.next_action_at = None
-            continue
-        if timer.warn_at <= now:
-            timer.warned_at = timer.warn_at
-        if timer.due_at <= now:
-            timer.breached_at = timer.due_at
-        if timer.paused_since is None:
-            timer.status = timers.running_status(timer)
-        timer.next_action_at = timers.next_action(timer)
+        elif timer.paused_since is not None:
+            timer.next_action_at = None
     SlaInstance.objects.bulk_update(
         moved,
         ["started_at", "paused_since", "paused_seconds", "completed_at", "warned_at",
          "breached_at", "warn_at", "due_at", "next_action_at", "status"],
         batch_size=500,
     )  # fmt: skip
+    for timer in moved:
+        moment = timer.next_action_at
+        while moment is not None and moment <= now:
+            fire_timer(timer_id=timer.pk, now=moment)
+            after = (
+                SlaInstance.objects.filter(pk=timer.pk).values_list("next_action_at", flat=True)
+            ).first()
+            moment = after if after != moment else None
 
 
 def _schedule(activities: list[Activity], *, rng: random.Random, now: datetime, days: int) -> Remap:

@@ -1,4 +1,5 @@
-"""The demo cast: accounts of each size, contacts with identities, queues, agents, logins.
+"""The demo cast: accounts of each size, contacts with identities, queues, agents, logins,
+and a team lead who supervises every queue and manages SLAs in the admin.
 
 Accounts, contacts, users and queues have no service of their own yet (they are reference
 data an administrator creates), so they are created with the ORM here; identities go through
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db.models import Q
 
 from caseway.cases.models import Queue
 from caseway.core.kinds import AddressKind
@@ -35,16 +38,30 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin("admin", "admin", "administrator (all queues, /admin/)"),
     DemoLogin("agent", "agent", "agent (General, Technical)"),
     DemoLogin("billing", "billing", "agent (Billing)"),
+    DemoLogin("lead", "lead", "team lead (supervises every queue; SLAs and contracts in /admin/)"),
     DemoLogin("customer", "customer", "customer at Globex Corporation"),
     DemoLogin("manager", "manager", "account admin at Globex Corporation"),
 )
 
 PREMIUM_SLUG = "premium-support"
+ESCALATIONS_SLUG = "escalations"
 QUEUES = (
     (PREMIUM_SLUG, "Premium support", "Cases of preferred customers and accounts."),
     ("billing", "Billing", "Invoices, refunds, payment methods, subscriptions."),
     ("technical", "Technical", "Devices, apps, integrations and outages."),
+    (ESCALATIONS_SLUG, "Escalations", "Premium cases that missed their SLA."),
 )
+# What the team lead may do in /admin/ (app label, model): SLAs and contracts in full, queues
+# (their supervisors), and the customers a contract names (view only).
+LEAD_ADMIN_MODELS = (
+    ("sla", "businesscalendar"), ("sla", "businesshours"), ("sla", "holiday"),
+    ("sla", "slapolicy"), ("sla", "slatarget"), ("sla", "slaaction"), ("sla", "entitlement"),
+    ("cases", "queue"),
+)  # fmt: skip
+LEAD_VIEW_MODELS = (
+    ("sla", "slainstance"), ("sla", "entitlementcharge"), ("cases", "notification"),
+    ("customers", "account"), ("customers", "contact"),
+)  # fmt: skip
 
 # name, size band, preferred, email domain
 ACCOUNTS = (
@@ -178,18 +195,42 @@ def _create_agents(queues: dict[str, Queue]) -> dict[str, User]:
             "tomas", first="Tomas", last="Novak", email="tomas@caseway.localhost",
             password=None, is_staff=True,
         ),
+        "lead": _user(
+            "lead", first="Lena", last="Hartmann", email="lead@caseway.localhost",
+            password="lead", is_staff=True,
+        ),
     }  # fmt: skip
+    every_queue = tuple(queues)
     memberships = {
-        "admin": ("general", PREMIUM_SLUG, "billing", "technical"),
+        "admin": every_queue,
         "agent": ("general", "technical"),
         "billing": ("billing",),
-        "priya": (PREMIUM_SLUG, "technical"),
+        "priya": (PREMIUM_SLUG, "technical", ESCALATIONS_SLUG),
         "tomas": ("general", PREMIUM_SLUG, "billing"),
+        "lead": every_queue,
     }
     for username, slugs in memberships.items():
         for slug in slugs:
             queues[slug].members.add(agents[username])
+    # The lead is told of every SLA warning and breach (SlaActionKind.NOTIFY).
+    for queue in queues.values():
+        queue.supervisors.add(agents["lead"])
+    _grant_admin(agents["lead"])
     return agents
+
+
+def _grant_admin(user: User) -> None:
+    """Let the team lead manage SLAs, contracts and queue supervisors in /admin/."""
+    wanted = Q(pk__in=[])
+    for app_label, model in LEAD_ADMIN_MODELS:
+        wanted |= Q(content_type__app_label=app_label, content_type__model=model)
+    for app_label, model in LEAD_VIEW_MODELS:
+        wanted |= Q(
+            content_type__app_label=app_label,
+            content_type__model=model,
+            codename__startswith="view_",
+        )
+    user.user_permissions.add(*Permission.objects.filter(wanted))
 
 
 def _create_person(

@@ -1,18 +1,24 @@
-"""Load the demo once: the cast, then `cases` case stories, then dates spread over 30 days."""
+"""Load the demo once: the cast, the SLA contracts, then `cases` case stories, then dates
+spread over 30 days."""
 
 from __future__ import annotations
 
+import logging
 import random
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import transaction
 
 from caseway.cases.models import Activity, Case, Queue
+from caseway.cli.demo.contracts import create_contracts
 from caseway.cli.demo.dates import spread_dates
 from caseway.cli.demo.people import PREMIUM_SLUG, create_cast
 from caseway.cli.demo.stories import Storyteller
 from caseway.customers.models import Account, Contact, Identity
+from caseway.sla.models import Entitlement, SlaInstance, SlaPolicy
 
 RANDOM_SEED = 20250601
 
@@ -28,6 +34,10 @@ class SeedSummary:
     activities: int
     cases_by_status: dict[str, int]
     cases_by_channel: dict[str, int]
+    policies: int
+    contracts: int
+    timers: int
+    refused: int
 
 
 def is_seeded() -> bool:
@@ -42,13 +52,28 @@ def seed_demo(*, cases: int = 200) -> SeedSummary | None:
         if is_seeded():
             return None
         cast = create_cast(rng)
+        create_contracts(cast)  # before the stories: intake gives their cases these SLAs
         teller = Storyteller(cast, rng)
-        case_ids = [teller.tell().pk for _ in range(cases)]
+        with _refusals_expected():
+            case_ids = [teller.tell().pk for _ in range(cases)]
         spread_dates(case_ids=case_ids, rng=rng, days=30)
-        return summarize(case_ids, agents=len(cast.agents))
+        return summarize(case_ids, agents=len(cast.agents), refused=teller.refused)
 
 
-def summarize(case_ids: list[int], *, agents: int) -> SeedSummary:
+@contextmanager
+def _refusals_expected() -> Iterator[None]:
+    """The used-up contract refuses some demo messages on purpose and the summary counts
+    them: intake's warning for each would only look like trouble on the start-up screen."""
+    intake_logger = logging.getLogger("caseway.intake.services")
+    level = intake_logger.level
+    intake_logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        intake_logger.setLevel(level)
+
+
+def summarize(case_ids: list[int], *, agents: int, refused: int = 0) -> SeedSummary:
     seeded = Case.objects.filter(pk__in=case_ids)
     return SeedSummary(
         accounts=Account.objects.count(),
@@ -60,4 +85,8 @@ def summarize(case_ids: list[int], *, agents: int) -> SeedSummary:
         activities=Activity.objects.filter(case_id__in=case_ids).count(),
         cases_by_status=dict(Counter(seeded.values_list("status", flat=True))),
         cases_by_channel=dict(Counter(seeded.values_list("origin_channel", flat=True))),
+        policies=SlaPolicy.objects.count(),
+        contracts=Entitlement.objects.filter(is_default=False).count(),
+        timers=SlaInstance.objects.filter(case_id__in=case_ids).count(),
+        refused=refused,
     )

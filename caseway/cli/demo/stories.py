@@ -1,8 +1,10 @@
 """Case stories: a customer writes, agents triage, answer, note, and the case moves on.
 
 Every customer message goes through intake.services.receive() and every agent reply through
-intake.services.send(); triage, notes and status changes through cases.services. Replies to
-cases whose channel has no adapter yet go out on the portal, where the customer reads them.
+intake.services.send(); triage, notes, time logged and status changes through cases.services.
+Replies to cases whose channel has no adapter yet go out on the portal, where the customer
+reads them. A contract that is used up and blocks refuses some first messages (intake keeps
+them as failed records); such a story starts again with another customer.
 """
 
 from __future__ import annotations
@@ -14,11 +16,20 @@ from typing import TYPE_CHECKING
 from caseway.cases import services as case_services
 from caseway.cases.models import Case, CaseStatus, Queue
 from caseway.cli.demo.people import PREMIUM_SLUG, Cast, Person
-from caseway.cli.demo.texts import FOLLOW_UPS, NOTES, TEMPLATES, Template, draw_values, fill
+from caseway.cli.demo.texts import (
+    FOLLOW_UPS,
+    NOTES,
+    TEMPLATES,
+    TIME_NOTES,
+    Template,
+    draw_values,
+    fill,
+)
 from caseway.connectors.messages import InboundMessage, Sender
 from caseway.connectors.registry import has_adapter
 from caseway.core.kinds import AddressKind, ChannelKind
 from caseway.customers.models import Contact
+from caseway.intake.exceptions import NotEntitled
 from caseway.intake.services import receive, send
 
 if TYPE_CHECKING:
@@ -41,6 +52,8 @@ ADDRESS_KIND: dict[str, str] = {
     ChannelKind.FACEBOOK: AddressKind.FACEBOOK,
 }
 CATEGORY_QUEUE = {"billing": "billing", "technical": "technical"}
+# A story whose first message is refused starts again with someone else, this many times.
+REFUSED_RETRIES = 20
 
 
 @dataclass
@@ -61,6 +74,7 @@ class Storyteller:
         self.cast = cast
         self.rng = rng
         self._new_senders = 0
+        self.refused = 0  # first messages a blocking contract refused
 
     # -- customer side -------------------------------------------------------------------
 
@@ -124,6 +138,15 @@ class Storyteller:
         return Sender(kind=kind, address=addresses[kind], name=name)
 
     def open_case(self) -> Thread:
+        """The customer's first message opens the case through intake."""
+        for _attempt in range(REFUSED_RETRIES):
+            try:
+                return self._first_message()
+            except NotEntitled:
+                self.refused += 1
+        return self._first_message()
+
+    def _first_message(self) -> Thread:
         channel = self.rng.choices(list(CHANNEL_WEIGHTS), weights=list(CHANNEL_WEIGHTS.values()))[0]
         person = self.pick_sender(channel)
         template = self.rng.choice(TEMPLATES)
@@ -226,6 +249,10 @@ class Storyteller:
             self.reply(thread, agent, second=True, status=_reply_status(ending))
         else:
             self.reply(thread, agent, second=False, status=_reply_status(ending))
+        if rng.random() < 0.5:
+            minutes = rng.choice([10, 15, 20, 30, 45, 60, 90, 120])
+            note = rng.choice(TIME_NOTES)
+            case_services.log_time(case=thread.case, agent=agent, minutes=minutes, note=note)
         if ending == CaseStatus.RESOLVED:
             case_services.change_status(case=thread.case, status=ending, actor=agent)
         return thread.case

@@ -407,6 +407,15 @@ NOTES: tuple[str, ...] = (
     "Refund approved by the team lead.",
 )
 
+# What agents log time for (cases.services.log_time); hours contracts are charged from it.
+TIME_NOTES: tuple[str, ...] = (
+    "Reproduced the problem on a test account.",
+    "Call with the customer.",
+    "Went through the logs and the configuration.",
+    "Wrote up the workaround.",
+    "",
+)
+
 DEVICES = ("Aurora X2 router", "Lumen 300 printer", "Nimbus thermostat", "Pulse 5 tablet")
 PLANS = ("Starter", "Team", "Business", "Enterprise")
 CITIES = ("Lyon", "Rotterdam", "Leeds", "Porto", "Gdansk", "Bologna")

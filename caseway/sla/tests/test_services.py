@@ -317,3 +317,12 @@ def test_default_entitlement_exists_and_is_unique(db):
     default = Entitlement.objects.get(is_default=True)
     assert default.policy.targets.count() == 12
     assert default.term == EntitlementTerm.UNLIMITED
+
+
+def test_a_late_sync_finishes_response_at_the_first_reply(make_message, customer, agent):
+    case = receive(make_message()).case
+    first = record_reply(case=case, agent=agent, text="One")
+    record_reply(case=case, agent=agent, text="Two")  # the sync after commit never ran
+    sync_case_sla(case_id=case.pk)
+    timer = SlaInstance.objects.get(case=case, kpi=SlaKpi.FIRST_RESPONSE)
+    assert timer.completed_at == first.created_at

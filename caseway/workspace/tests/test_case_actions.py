@@ -340,9 +340,10 @@ def test_htmx_reply_returns_the_changed_parts_out_of_band(agent_client, case, ht
     html = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in html
-    for part in ("case-header", "case-timeline", "case-properties", "case-audit", "nav"):
+    for part in ("case-header", "case-timeline", "case-properties", "case-sla", "case-audit"):
         assert f'id="{part}"' in html
-    assert html.count('hx-swap-oob="true"') == 7  # flash, 4 parts, composer, sidebar
+    assert 'id="nav"' in html and 'id="bell"' in html
+    assert html.count('hx-swap-oob="true"') == 9  # flash, 5 parts, composer, sidebar, bell
     assert 'id="case-composer"' in html
     assert "Reply sent." in html
     assert 'data-kind="message_out"' in html

@@ -237,11 +237,11 @@ def test_case_view_runs_a_constant_number_of_queries(
     agent_client, agent, case, receive, django_assert_num_queries
 ):
     # session, user, case, timeline, its attachments, queues, agents, other cases, audit,
-    # sidebar queues, sidebar counts
+    # SLA timers, sidebar queues, sidebar counts, unread notifications
     def load() -> None:
         agent_client.get(reverse("workspace:case", kwargs={"number": case.number}))
 
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(13):
         load()
     for i in range(5):
         receive(
@@ -251,5 +251,5 @@ def test_case_view_runs_a_constant_number_of_queries(
             attachments=(AttachmentIn(f"f{i}.txt", "text/plain", b"x"),),
         )
         services.add_note(case=case, agent=agent, text=f"note {i}")
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(13):
         load()

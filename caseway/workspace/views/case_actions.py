@@ -1,4 +1,4 @@
-"""What an agent does on a case: reply, note, status, take, assign, priority, queue.
+"""What an agent does on a case: reply, note, status, take, assign, priority, queue, log time.
 
 Each view parses its form, calls one service and answers: htmx requests get the changed parts
 of the case view (out-of-band swaps), other requests are redirected back (POST/redirect/GET).
@@ -37,12 +37,14 @@ from caseway.intake import services as intake_services
 from caseway.workspace.access import agent_of, agent_required, case_or_404, is_htmx
 from caseway.workspace.forms import (
     AssignForm,
+    LogTimeForm,
     MoveForm,
     NoteForm,
     PriorityForm,
     ReplyForm,
     StatusForm,
 )
+from caseway.workspace.templatetags.countdown import minutes_label
 from caseway.workspace.views.case_view import render_case_page, render_case_update
 
 Upload = tuple[str, str, bytes]
@@ -284,3 +286,22 @@ def move(request: HttpRequest, number: str) -> HttpResponse:
         number,
         _("%(number)s moved to %(queue)s.") % {"number": case.number, "queue": queue},
     )
+
+
+@agent_required
+@require_POST
+def log_time(request: HttpRequest, number: str) -> HttpResponse:
+    case = case_or_404(request, number)
+    form = LogTimeForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, case, _form_error(form), log_time_form=form)
+    minutes = form.cleaned_data["minutes"]
+    try:
+        case_services.log_time(
+            case=case, agent=agent_of(request), minutes=minutes, note=form.cleaned_data["note"]
+        )
+    except CaseError as exc:
+        return _refused(request, case, explain(exc), log_time_form=form)
+    except ValueError as exc:  # the service's own bounds, should the form's ever drift
+        return _refused(request, case, str(exc), log_time_form=form)
+    return _done(request, number, _("Logged %(minutes)s.") % {"minutes": minutes_label(minutes)})

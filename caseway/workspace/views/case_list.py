@@ -1,4 +1,4 @@
-"""The case list: sidebar views and queues, filters, sort and paging."""
+"""The case list: sidebar views and queues, filters, sort, paging and SLA countdowns."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from caseway.cases.models import Queue
 from caseway.cases.queries import cases_visible_to
+from caseway.sla.queries import running_timers_prefetch
 from caseway.workspace.access import agent_required, htmx_target
 from caseway.workspace.forms import CaseFilterForm
 from caseway.workspace.listing import PAGE_SIZE, active_view, filter_cases, sidebar_queues
@@ -40,6 +41,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     form = CaseFilterForm(request.GET or None, queues=queues, initial=CaseFilterForm.DEFAULTS)
     filters = form.values()
     cases = filter_cases(cases_visible_to(request.user), filters, user=request.user)
+    cases = cases.prefetch_related(running_timers_prefetch())  # one query for the page's timers
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     view = active_view(filters)
     context: dict[str, Any] = {

@@ -1,4 +1,5 @@
-"""The case view: header, timeline, composer, properties, customer panel and audit trail."""
+"""The case view: header, timeline, composer, properties, SLA panel, customer panel and audit
+trail."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from caseway.cases.queries import (
     queues_for_transfer,
     timeline_for,
 )
+from caseway.sla.queries import sla_summary_for_case
 from caseway.workspace.access import agent_required, case_or_404
-from caseway.workspace.forms import NoteForm, ReplyForm, next_statuses
+from caseway.workspace.forms import LogTimeForm, NoteForm, ReplyForm, next_statuses
 from caseway.workspace.views.shell import shell_context
 
 OTHER_CASES_SHOWN = 8
@@ -28,6 +30,7 @@ def case_context(
     *,
     reply_form: ReplyForm | None = None,
     note_form: NoteForm | None = None,
+    log_time_form: LogTimeForm | None = None,
     composer_mode: str = "reply",
     composer_error: str = "",
 ) -> dict[str, Any]:
@@ -47,9 +50,11 @@ def case_context(
             .order_by("-created_at")[:OTHER_CASES_SHOWN]
         ),
         "audit_entries": list(case.audit_entries.all()),
+        "sla": sla_summary_for_case(case),
         "is_mine": case.owner_id == user.pk,
         "reply_form": reply_form or ReplyForm(case=case),
         "note_form": note_form or NoteForm(),
+        "log_time_form": log_time_form or LogTimeForm(),
         "composer_mode": composer_mode,
         "composer_error": composer_error,
     }

@@ -7,15 +7,18 @@ from typing import Any
 from django.http import HttpRequest
 
 from caseway.cases.models import Queue
+from caseway.cases.queries import unread_notification_count as unread_count
 from caseway.workspace.listing import sidebar_queues, view_counts
 
 
 def shell_context(
     request: HttpRequest, *, queues: list[Queue] | None = None, active_view: str = ""
 ) -> dict[str, Any]:
-    """Sidebar queues and counts (two queries) and which entry is active."""
+    """Sidebar queues and counts, the bell's unread count (three queries) and which entry
+    is active."""
     return {
         "nav_queues": queues if queues is not None else sidebar_queues(request.user),
         "nav_counts": view_counts(request.user),
+        "nav_unread": unread_count(request.user),
         "active_view": active_view,
     }

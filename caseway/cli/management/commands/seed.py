@@ -13,7 +13,7 @@ from caseway.cli.demo.seed import seed_demo
 
 
 class Command(BaseCommand):
-    help = "Load demo accounts, contacts, agents, queues and cases (once)."
+    help = "Load demo accounts, contacts, agents, queues, SLA contracts and cases (once)."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
@@ -39,11 +39,23 @@ class Command(BaseCommand):
             % {"agents": summary.agents, "queues": summary.queues},
             _("  %(cases)d cases with %(activities)d timeline entries")
             % {"cases": summary.cases, "activities": summary.activities},
+            _("  %(contracts)d contracts on %(policies)d SLA policies; %(timers)d SLA timers")
+            % {
+                "contracts": summary.contracts,
+                "policies": summary.policies,
+                "timers": summary.timers,
+            },
             _("  by status: %(statuses)s") % {"statuses": by_status},
             _("  by channel: %(channels)s") % {"channels": by_channel},
             _("  logins: %(logins)s")
             % {"logins": ", ".join(f"{d.username}/{d.password}" for d in DEMO_LOGINS)},
         ]
+        if summary.refused:
+            lines.insert(
+                -3,
+                _("  %(refused)d first messages refused by a used-up contract")
+                % {"refused": summary.refused},
+            )
         self.stdout.write(self.style.SUCCESS(lines[0]))
         for line in lines[1:]:
             self.stdout.write(line)
