@@ -8,27 +8,13 @@ Screenshots of every step go to test-artifacts/browser/.
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import expect
 
 from caseway.customers.tests.factories import ContactFactory, IdentityFactory, UserFactory
-
-CHROMIUM = "/usr/lib/chromium/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+from tests.browser.pages import Step, new_page, sign_in
 
 # serialized_rollback: the live server needs committed data, and the default queue comes from
 # a data migration that a transactional test would otherwise flush away.
@@ -36,56 +22,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(autouse=True)
-def _plain_static_files(settings):
-    # The manifest storage 404s under live_server: nothing was collected.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-class Step:
-    """Numbered full-page screenshots, and every uncaught JavaScript error of a page."""
-
-    def __init__(self) -> None:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.count = 0
-        self.js_errors: list[str] = []
-
-    def watch(self, page: Page) -> Page:
-        page.on("pageerror", lambda error: self.js_errors.append(str(error)))
-        return page
-
-    def shot(self, page: Page, name: str) -> None:
-        self.count += 1
-        page.screenshot(path=ARTIFACTS / f"{self.count:02d}-{name}.png", full_page=True)
-
-
-def new_page(browser: Browser, step: Step) -> tuple[BrowserContext, Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
-    context.set_default_timeout(10_000)
-    return context, step.watch(context.new_page())
-
-
-def sign_in(page: Page, url: str, username: str, password: str) -> None:
-    page.goto(url)
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).not_to_have_url(re.compile(r"/login/"))
 
 
 def test_customer_sees_the_agents_reply_but_not_the_internal_note(browser, live_server, agent):
