@@ -24,6 +24,7 @@ from caseway.cases.exceptions import (
 )
 from caseway.cases.models import Case
 from caseway.intake.exceptions import MessageRejected
+from caseway.routing.exceptions import CaseTaken, NoOffer, OverCapacity
 
 Loc = Sequence[str | int]
 
@@ -81,3 +82,16 @@ def register_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(AttachmentRejected, rejected)
     api.add_exception_handler(MessageRejected, rejected)
     api.add_exception_handler(RequestDataTooBig, too_big)
+
+    def no_offer(request: HttpRequest, exc: Any) -> HttpResponse:
+        return detail(request, 409, _("Routing offered you no such case."))
+
+    def over_capacity(request: HttpRequest, exc: Any) -> HttpResponse:
+        return detail(request, 409, _("You are at capacity: finish or hand back a case first."))
+
+    def taken(request: HttpRequest, exc: Any) -> HttpResponse:
+        return detail(request, 409, _("Another agent owns this case."))
+
+    api.add_exception_handler(NoOffer, no_offer)
+    api.add_exception_handler(OverCapacity, over_capacity)
+    api.add_exception_handler(CaseTaken, taken)

@@ -8,3 +8,7 @@ class NoOffer(RoutingError):
 
 class OverCapacity(RoutingError):
     """The agent has no capacity left for this kind of work."""
+
+
+class CaseTaken(RoutingError):
+    """Another agent owns the case already."""

@@ -20,8 +20,10 @@ from caseway.cases.models import Case, CasePriority, Queue
 from caseway.cases.queries import default_queue
 from caseway.core import sql
 from caseway.routing.models import (
+    AgentProfile,
     BusinessHoursCondition,
     Choice3,
+    Presence,
     QueueRouting,
     RoutingRule,
 )
@@ -211,8 +213,11 @@ def _placement_sql(using: str) -> str:
     queues = sql.table(Queue, using)
     rules = sql.table(RoutingRule, using)
     routing = sql.table(QueueRouting, using)
+    profiles = sql.table(AgentProfile, using)
+    available = sql.quote("presence", using)
     return (
         f"SELECT {sql.columns(Queue, 'q', using)}, "  # noqa: S608
+        f"EXISTS (SELECT 1 FROM {profiles} WHERE {available} = %s), "
         f"(SELECT COUNT(*) FROM {rules}), (SELECT MAX(updated_at) FROM {rules}), "
         f"(SELECT COUNT(*) FROM {queues}), (SELECT MAX(updated_at) FROM {queues}), "
         f"(SELECT COUNT(*) FROM {routing}) "
@@ -220,15 +225,26 @@ def _placement_sql(using: str) -> str:
     )
 
 
-def current_rules() -> tuple[Queue, RuleSet]:
-    """The default queue and the compiled rule set, in one statement when nothing changed."""
+@dataclass(frozen=True)
+class Snapshot:
+    """What placing a case needs to know, read in one statement."""
+
+    default_queue: Queue
+    rules: RuleSet
+    is_anyone_available: bool
+
+
+def current_rules() -> Snapshot:
+    """The default queue, the compiled rule set and whether any agent is available at all,
+    in one statement when nothing changed."""
     using = router.db_for_read(Queue)
-    row = sql.fetch_one(_placement_sql(using), (), using)
-    if row is None:
-        return default_queue(), load_rule_set()  # recreates the default queue
+    row = sql.fetch_one(_placement_sql(using), (Presence.AVAILABLE,), using)
+    if row is None:  # someone deleted the default queue: default_queue() recreates it
+        return Snapshot(default_queue(), load_rule_set(), is_anyone_available=True)
     reader = sql.RowReader(row, using)
     queue = reader.load(Queue)
-    key = tuple(row[reader.position :])
+    is_anyone_available = bool(row[reader.position])
+    key = tuple(row[reader.position + 1 :])
     rule_set = _cache.get(key)
     if rule_set is None:
         rule_set = load_rule_set()
@@ -236,7 +252,7 @@ def current_rules() -> tuple[Queue, RuleSet]:
             if len(_cache) > 16:
                 _cache.clear()
             _cache[key] = rule_set
-    return queue, rule_set
+    return Snapshot(queue, rule_set, is_anyone_available)
 
 
 def clear_rule_cache() -> None:

@@ -50,12 +50,14 @@ class Placement:
     summary: str
     explanation: dict[str, Any] = field(default_factory=dict)
     notify_supervisors: bool = False
+    is_anyone_available: bool = True
 
 
 def place_case(facts: CaseFacts) -> Placement:
     """Run the rules on a new case (one statement when the rules are cached), then the
     chosen queue's overflow check."""
-    default, rule_set = current_rules()
+    snapshot = current_rules()
+    default, rule_set = snapshot.default_queue, snapshot.rules
     match = match_rule(rule_set.rules, facts)
     rule = match.rule
     queue = rule.queue if rule else default
@@ -97,6 +99,7 @@ def place_case(facts: CaseFacts) -> Placement:
         summary=summary,
         explanation=explanation,
         notify_supervisors=notify,
+        is_anyone_available=snapshot.is_anyone_available,
     )
 
 
@@ -155,7 +158,10 @@ def record_placement(*, case: Case, placement: Placement, at: datetime) -> None:
         case_services.notify_users(
             recipients=list(supervisors), case=case, text=placement.summary, at=at
         )
-    publish(CaseRouted(case_id=case.pk, queue_id=placement.queue.pk))
+    if placement.is_anyone_available:
+        # Assignment follows after commit. With nobody available anywhere it would only
+        # record that the case waits; an agent who becomes available takes waiting cases.
+        publish(CaseRouted(case_id=case.pk, queue_id=placement.queue.pk))
 
 
 def default_priority() -> str:

@@ -17,6 +17,11 @@ PATHS = {
     "/api/v1/cases/{number}/assign": {"post"},
     "/api/v1/cases/{number}/time": {"post"},
     "/api/v1/queues": {"get"},
+    "/api/v1/routing/presence": {"put"},
+    "/api/v1/routing/cases/{number}/accept": {"post"},
+    "/api/v1/routing/cases/{number}/decline": {"post"},
+    "/api/v1/routing/cases/{number}/pick": {"post"},
+    "/api/v1/routing/test": {"post"},
 }
 
 
