@@ -208,6 +208,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = CASEWAY_ATTACHMENT_MAX_BYTES * 4 // 3 + 1024 * 102
 CASEWAY_CASE_PREFIX = os.environ.get("CASE_PREFIX", "CW")
 # How often the worker looks for SLA warnings and breaches that are due (seconds).
 CASEWAY_SLA_SWEEP_SECONDS = float(os.environ.get("SLA_SWEEP_SECONDS", 15))
+# How often the worker overflows cases that waited too long and assigns what waits (seconds).
+CASEWAY_ROUTING_SWEEP_SECONDS = float(os.environ.get("ROUTING_SWEEP_SECONDS", 10))
 # What an agent takes at once when no capacity profile of that kind of work is theirs.
 CASEWAY_DEFAULT_CASE_CAPACITY = int(os.environ.get("DEFAULT_CASE_CAPACITY", 10))
 CASEWAY_DEFAULT_CHAT_CAPACITY = int(os.environ.get("DEFAULT_CHAT_CAPACITY", 3))

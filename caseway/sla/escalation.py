@@ -10,7 +10,7 @@ actions commit together, so an action runs once, whichever worker or restart com
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -27,6 +27,7 @@ from caseway.sla.services import save_timers, sync_timer
 logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 500
+RETRY_AFTER = timedelta(minutes=5)
 
 
 def due_timer_ids(*, now: datetime, limit: int = SWEEP_BATCH) -> list[int]:
@@ -46,8 +47,12 @@ def fire_due_sla_actions(*, now: datetime | None = None) -> int:
         try:
             fired += fire_timer(timer_id=timer_id, now=now)
         except Exception:
-            # One broken case must not stop the others; the timer stays due and is retried.
+            # One broken case must not stop the others, nor hold the head of the queue: it
+            # is retried in a few minutes (what fires is decided by warn_at / due_at).
             logger.exception("SLA timer %s could not fire", timer_id)
+            SlaInstance.objects.filter(pk=timer_id, next_action_at__isnull=False).update(
+                next_action_at=now + RETRY_AFTER
+            )
     return fired
 
 

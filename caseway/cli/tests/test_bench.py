@@ -92,3 +92,29 @@ def test_table_aligns_figures_to_the_right():
     text = render_table(("", "all"), [("messages", "20000"), ("p50", "1.5")])
     assert text.splitlines()[2].endswith("20000")
     assert text.splitlines()[3].endswith("  1.5")
+
+
+def test_bench_sla_times_due_dates_and_the_sweep_query_and_fires_every_due_timer():
+    out = StringIO()
+    call_command(
+        "bench", "sla", "--timers", "600", "--due", "6", "--repeat", "20",
+        "--computations", "2000", stdout=out,
+    )  # fmt: skip
+    lines = out.getvalue().strip().splitlines()
+    figures = json.loads(lines[-1])
+    assert figures["bench"] == "sla"
+    assert figures["db"] in ("sqlite", "postgresql")
+    assert figures["computations"] == 2000
+    assert figures["computations_per_s"] > 0
+    assert figures["calendar_mismatches"] == 0
+    assert (figures["open_timers"], figures["completed_timers"]) == (600, 240)
+    assert figures["due"] == figures["sweep_found"] == 6
+    assert figures["sweep_queries"] == 20
+    assert 0 < figures["sweep_p50_ms"] <= figures["sweep_p99_ms"]
+    assert figures["sweep_uses_index"] is True
+    assert figures["fired"] == 6
+    assert figures["due_after_fire"] == 0
+    assert figures["fire_transactions"] == 7  # one per timer, and the query
+    table = "\n".join(lines[:-1])
+    assert "sweep query p99 ms" in table
+    assert "sla_next_action" in table  # the query plan

@@ -27,6 +27,7 @@ from bench.databases import fresh_database, supports
 # name -> module with add_arguments(parser), inner_argv(options) and run(options=, out=)
 BENCHES: dict[str, str] = {
     "intake": "bench.intake",
+    "sla": "bench.sla",
 }
 BENCH_DATABASE_ENV = "CASEWAY_BENCH_DATABASE"
 
