@@ -1,6 +1,15 @@
 from django.urls import path
 
-from caseway.workspace.views import auth, case_actions, case_list, case_view, notifications, sla
+from caseway.workspace.views import (
+    auth,
+    case_actions,
+    case_list,
+    case_view,
+    notifications,
+    poll,
+    presence,
+    sla,
+)
 
 app_name = "workspace"
 urlpatterns = [
@@ -18,10 +27,14 @@ urlpatterns = [
     path("cases/<str:number>/status/", case_actions.change_status, name="status"),
     path("cases/<str:number>/take/", case_actions.take, name="take"),
     path("cases/<str:number>/assign/", case_actions.assign, name="assign"),
+    path("cases/<str:number>/offer/accept/", case_actions.accept_offer, name="accept_offer"),
+    path("cases/<str:number>/offer/decline/", case_actions.decline_offer, name="decline_offer"),
     path("cases/<str:number>/priority/", case_actions.change_priority, name="priority"),
     path("cases/<str:number>/queue/", case_actions.move, name="move"),
     path("cases/<str:number>/time/", case_actions.log_time, name="log_time"),
     path("sla/", sla.at_risk, name="sla"),
+    path("presence/", presence.change_presence, name="presence"),
+    path("poll/", poll.poll, name="poll"),
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/menu/", notifications.notification_menu, name="notifications_menu"),
     path("notifications/read/", notifications.mark_all_read, name="notifications_read"),

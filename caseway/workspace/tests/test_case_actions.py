@@ -343,7 +343,8 @@ def test_htmx_reply_returns_the_changed_parts_out_of_band(agent_client, case, ht
     for part in ("case-header", "case-timeline", "case-properties", "case-sla", "case-audit"):
         assert f'id="{part}"' in html
     assert 'id="nav"' in html and 'id="bell"' in html
-    assert html.count('hx-swap-oob="true"') == 9  # flash, 5 parts, composer, sidebar, bell
+    # flash, 7 parts (offer banner and routing panel among them), composer, sidebar, bell
+    assert html.count('hx-swap-oob="true"') == 11
     assert 'id="case-composer"' in html
     assert "Reply sent." in html
     assert 'data-kind="message_out"' in html

@@ -238,14 +238,14 @@ def test_sidebar_marks_the_current_view(agent_client, case):
 
 
 def test_list_runs_a_constant_number_of_queries(agent_client, many, django_assert_num_queries):
-    # session, user, sidebar queues, sidebar counts, unread notifications, page count,
-    # page rows, the rows' running SLA timers
+    # session, user, sidebar queues, sidebar counts, unread notifications, presence, page
+    # count, page rows (with routing's offers), the rows' running SLA timers
     many(2)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         agent_client.get(HOME)
 
     many(28)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         response = agent_client.get(HOME)
     assert rows(response) == 25
 
@@ -267,7 +267,7 @@ def test_htmx_list_runs_as_many_queries_as_the_page(agent_client, many, htmx_hea
     with CaptureQueriesContext(connection) as partial:
         agent_client.get(HOME, HTTP_HX_TARGET="case-list", **htmx_headers)
 
-    assert len(partial) == len(page) == 8
+    assert len(partial) == len(page) == 9
     assert reverse("workspace:home") == HOME
 
 

@@ -237,11 +237,12 @@ def test_case_view_runs_a_constant_number_of_queries(
     agent_client, agent, case, receive, django_assert_num_queries
 ):
     # session, user, case, timeline, its attachments, queues, agents, other cases, audit,
-    # SLA timers, sidebar queues, sidebar counts, unread notifications
+    # SLA timers, routing decisions, sidebar queues, sidebar counts, unread notifications,
+    # presence
     def load() -> None:
         agent_client.get(reverse("workspace:case", kwargs={"number": case.number}))
 
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(15):
         load()
     for i in range(5):
         receive(
@@ -251,5 +252,5 @@ def test_case_view_runs_a_constant_number_of_queries(
             attachments=(AttachmentIn(f"f{i}.txt", "text/plain", b"x"),),
         )
         services.add_note(case=case, agent=agent, text=f"note {i}")
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(15):
         load()

@@ -123,18 +123,18 @@ def test_list_shows_a_dash_for_a_case_without_a_running_timer(agent_client, case
 def test_list_loads_the_timers_of_a_page_in_one_query_whatever_their_states(
     agent_client, receive, pause, django_assert_num_queries
 ):
-    # session, user, sidebar queues, sidebar counts, unread notifications, page count,
-    # page rows, the rows' running SLA timers
+    # session, user, sidebar queues, sidebar counts, unread notifications, presence, page
+    # count, page rows, the rows' running SLA timers
     cases = [receive(email=f"s{i}@example.test", name=f"S {i}").case for i in range(3)]
     pause(cases[0])
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         agent_client.get(HOME)
 
     more = [receive(email=f"m{i}@example.test", name=f"M {i}").case for i in range(27)]
     for case in more[:5]:
         pause(case)
     sweep_in_a_month()
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         html = agent_client.get(HOME).content.decode()
     states = re.findall(r'class="countdown sla-(\w+)"', html)
     assert len(states) == 25
@@ -449,16 +449,17 @@ def test_sla_page_shows_a_supervisors_queues_and_an_admin_everything(
 def test_sla_page_runs_a_constant_number_of_queries(
     agent_client, receive, django_assert_num_queries
 ):
-    # session, user, timers at risk with their cases, sidebar queues, sidebar counts, unread
+    # session, user, timers at risk with their cases, sidebar queues, sidebar counts, unread,
+    # presence
     receive(email="a@example.test", name="A")
     sweep_in_a_month()
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         agent_client.get(SLA_PAGE)
 
     for i in range(5):
         receive(email=f"b{i}@example.test", name=f"B {i}")
     sweep_in_a_month()
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         html = agent_client.get(SLA_PAGE).content.decode()
     assert sla_rows(html) == 6
 

@@ -1,8 +1,10 @@
-"""What an agent does on a case: reply, note, status, take, assign, priority, queue, log time.
+"""What an agent does on a case: reply, note, status, take, assign, priority, queue, log time,
+accept or decline routing's offer.
 
 Each view parses its form, calls one service and answers: htmx requests get the changed parts
 of the case view (out-of-band swaps), other requests are redirected back (POST/redirect/GET).
-A refused change shows why, with status 422, and keeps what the agent wrote.
+A refused change shows why, with status 422 (409 when routing refuses: no capacity left, the
+case is someone else's, no offer to answer), and keeps what the agent wrote.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
@@ -34,6 +37,10 @@ from caseway.cases.exceptions import (
 from caseway.cases.models import Case, CasePriority, CaseStatus
 from caseway.cases.queries import get_case_for_user
 from caseway.intake import services as intake_services
+from caseway.routing import offers as routing_offers
+from caseway.routing.exceptions import CaseTaken, NoOffer, OverCapacity, RoutingError
+from caseway.routing.explain import open_offer
+from caseway.routing.queries import agent_state, work_kind_of_queue
 from caseway.workspace.access import agent_of, agent_required, case_or_404, is_htmx
 from caseway.workspace.forms import (
     AssignForm,
@@ -65,6 +72,24 @@ def explain(exc: CaseError) -> str:
         return _("This case is closed. Reopen it before assigning it.")
     if isinstance(exc, NotAnAgent):
         return _("Only agents can do that.")
+    return str(exc) or _("That change is not possible.")
+
+
+def explain_routing(exc: RoutingError, *, case: Case, agent: AbstractBaseUser) -> str:
+    """A sentence an agent understands for each refusal of routing."""
+    if isinstance(exc, OverCapacity):
+        kind = work_kind_of_queue(case.queue_id)
+        load = next((x for x in agent_state(agent).loads if x.work_kind == kind), None)
+        if load is not None:
+            return _(
+                "You are at full capacity (%(used)d of %(max)d). Resolve or hand over a case "
+                "before taking another."
+            ) % {"used": load.used, "max": load.capacity.max_units}
+        return _("You are at full capacity. Resolve or hand over a case before taking another.")
+    if isinstance(exc, CaseTaken):
+        return _("Someone else owns this case now. Reassign it under Owner if you need it.")
+    if isinstance(exc, NoOffer):
+        return _("This case is not offered to you any more.")
     return str(exc) or _("That change is not possible.")
 
 
@@ -138,6 +163,7 @@ def _refused(
     error: str,
     *,
     include_composer: bool = False,
+    status: int = 422,
     **forms: Any,
 ) -> HttpResponse:
     """Answer a change that was refused: say why, keep the agent's input, status 422.
@@ -151,9 +177,9 @@ def _refused(
     case = case_or_404(request, case.number)  # fresh state for the parts we render
     if is_htmx(request):
         return render_case_update(
-            request, case, include_composer=include_composer, status=422, **forms
+            request, case, include_composer=include_composer, status=status, **forms
         )
-    return render_case_page(request, case, status=422, **forms)
+    return render_case_page(request, case, status=status, **forms)
 
 
 @agent_required
@@ -223,12 +249,54 @@ def change_status(request: HttpRequest, number: str) -> HttpResponse:
 @agent_required
 @require_POST
 def take(request: HttpRequest, number: str) -> HttpResponse:
+    """Pick a waiting case by hand, within the agent's capacity (routing's pick_case)."""
     case = case_or_404(request, number)
+    agent = agent_of(request)
     try:
-        case_services.assign_case(case=case, owner=agent_of(request), actor=agent_of(request))
+        routing_offers.pick_case(case=case, agent=agent)
     except CaseError as exc:
         return _refused(request, case, explain(exc))
+    except RoutingError as exc:
+        return _refused(request, case, explain_routing(exc, case=case, agent=agent), status=409)
     return _done(request, number, _("You own this case now."))
+
+
+@agent_required
+@require_POST
+def accept_offer(request: HttpRequest, number: str) -> HttpResponse:
+    """Keep the case routing assigned to the agent."""
+    case = case_or_404(request, number)
+    agent = agent_of(request)
+    offer = open_offer(case, agent)
+    try:
+        if offer is None:
+            raise NoOffer(case.pk)
+        routing_offers.accept_offer(offer=offer, agent=agent)
+    except RoutingError as exc:
+        return _refused(request, case, explain_routing(exc, case=case, agent=agent), status=409)
+    return _done(request, number, _("Accepted: %(number)s is yours.") % {"number": case.number})
+
+
+@agent_required
+@require_POST
+def decline_offer(request: HttpRequest, number: str) -> HttpResponse:
+    """Give the case back: routing offers it to the next candidate; back to "My cases"."""
+    case = case_or_404(request, number)
+    agent = agent_of(request)
+    offer = open_offer(case, agent)
+    try:
+        if offer is None:
+            raise NoOffer(case.pk)
+        routing_offers.decline_offer(offer=offer, agent=agent)
+    except RoutingError as exc:
+        return _refused(request, case, explain_routing(exc, case=case, agent=agent), status=409)
+    messages.success(
+        request,
+        _("You declined %(number)s. Routing offers it to the next agent.")
+        % {"number": case.number},
+    )
+    url = reverse("workspace:home") + "?owner=me"
+    return HttpResponseClientRedirect(url) if is_htmx(request) else redirect(url)
 
 
 @agent_required

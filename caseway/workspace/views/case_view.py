@@ -1,5 +1,5 @@
-"""The case view: header, timeline, composer, properties, SLA panel, customer panel and audit
-trail."""
+"""The case view: header, routing's offer, timeline, composer, properties, SLA panel, routing
+panel, customer panel and audit trail."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from caseway.cases.queries import (
     queues_for_transfer,
     timeline_for,
 )
+from caseway.routing.explain import describe_decisions, offer_reason, open_offer
 from caseway.sla.queries import sla_summary_for_case
-from caseway.workspace.access import agent_required, case_or_404
+from caseway.workspace.access import agent_of, agent_required, case_or_404
 from caseway.workspace.forms import LogTimeForm, NoteForm, ReplyForm, next_statuses
 from caseway.workspace.views.shell import shell_context
 
@@ -36,6 +37,7 @@ def case_context(
 ) -> dict[str, Any]:
     """Everything the case view's parts render; a constant number of queries."""
     user = request.user
+    decisions = describe_decisions(case)
     return {
         "case": case,
         "timeline": list(timeline_for(user, case)),
@@ -51,6 +53,10 @@ def case_context(
         ),
         "audit_entries": list(case.audit_entries.all()),
         "sla": sla_summary_for_case(case),
+        "decisions": decisions,
+        # An open offer makes its agent the owner: only an owner can hold one.
+        "offer": open_offer(case, agent_of(request)) if case.owner_id == user.pk else None,
+        "offer_reason": offer_reason(decisions),
         "is_mine": case.owner_id == user.pk,
         "reply_form": reply_form or ReplyForm(case=case),
         "note_form": note_form or NoteForm(),

@@ -7,6 +7,7 @@
   root.classList.add("js");
 
   var auditOpen = false;
+  var remembered = {};  // details[data-remember] the agent opened, kept across swaps
 
   // Whole table rows open their case; modified clicks and links keep their usual behaviour.
   document.addEventListener("click", function (event) {
@@ -55,7 +56,22 @@
   // Remember whether the audit trail is open across out-of-band swaps.
   document.addEventListener("toggle", function (event) {
     if (event.target.id === "case-audit") auditOpen = event.target.open;
+    var key = event.target.dataset && event.target.dataset.remember;
+    if (key) remembered[key] = event.target.open;
   }, true);
+
+  // The presence menu closes on a click elsewhere or Escape.
+  function closePresence(except) {
+    document.querySelectorAll("details.presence[open]").forEach(function (menu) {
+      if (menu !== except) menu.open = false;
+    });
+  }
+  document.addEventListener("click", function (event) {
+    closePresence(event.target.closest("details.presence"));
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") closePresence(null);
+  });
 
   function dismiss(toast) {
     toast.classList.add("is-leaving");
@@ -74,6 +90,17 @@
     scope.querySelectorAll(".toast-success, .toast-info").forEach(function (t) { toasts.push(t); });
     toasts.forEach(function (toast) {
       window.setTimeout(function () { dismiss(toast); }, 4000);
+    });
+    // A new case for the agent stays longer: they may be looking elsewhere.
+    var offers = scope.matches && scope.matches(".toast-offer") ? [scope] : [];
+    scope.querySelectorAll(".toast-offer").forEach(function (t) { offers.push(t); });
+    offers.forEach(function (toast) {
+      window.setTimeout(function () { if (toast.isConnected) dismiss(toast); }, 15000);
+    });
+    var kept = scope.matches && scope.matches("details[data-remember]") ? [scope] : [];
+    scope.querySelectorAll("details[data-remember]").forEach(function (d) { kept.push(d); });
+    kept.forEach(function (details) {
+      if (remembered[details.dataset.remember]) details.open = true;
     });
     var audit = element.id === "case-audit" ? element : scope.querySelector("#case-audit");
     if (audit && auditOpen) audit.open = true;
