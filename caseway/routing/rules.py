@@ -28,6 +28,7 @@ from caseway.routing.models import (
     RoutingRule,
 )
 from caseway.sla.calendar import WorkingCalendar
+from caseway.sla.models import BusinessCalendar
 from caseway.sla.policies import working_calendar
 
 
@@ -203,7 +204,7 @@ def load_rule_set() -> RuleSet:
     )
 
 
-# The rules and queues as of their last change: (count, last updated) of each table.
+# The rules, queues and calendars as of their last change: (count, last updated) of each.
 _cache: dict[tuple[Any, ...], RuleSet] = {}
 _lock = threading.Lock()
 
@@ -214,13 +215,15 @@ def _placement_sql(using: str) -> str:
     rules = sql.table(RoutingRule, using)
     routing = sql.table(QueueRouting, using)
     profiles = sql.table(AgentProfile, using)
+    calendars = sql.table(BusinessCalendar, using)
     available = sql.quote("presence", using)
     return (
         f"SELECT {sql.columns(Queue, 'q', using)}, "  # noqa: S608
         f"EXISTS (SELECT 1 FROM {profiles} WHERE {available} = %s), "
         f"(SELECT COUNT(*) FROM {rules}), (SELECT MAX(updated_at) FROM {rules}), "
         f"(SELECT COUNT(*) FROM {queues}), (SELECT MAX(updated_at) FROM {queues}), "
-        f"(SELECT COUNT(*) FROM {routing}) "
+        f"(SELECT COUNT(*) FROM {routing}), "
+        f"(SELECT COUNT(*) FROM {calendars}), (SELECT MAX(updated_at) FROM {calendars}) "
         f"FROM {queues} q WHERE q.is_default LIMIT 1"
     )
 

@@ -3,8 +3,9 @@
 The services stamp what they write with the current time, so every demo case would be a
 few milliseconds old. This is the one documented exception to "every write goes through a
 service": after the stories are told, each case's own timestamps (case, timeline, audit
-trail, inbound records, SLA timers) are moved, in order, onto a plausible schedule that starts at a
-random moment of the last `days` days. Relative order within a case never changes.
+trail, inbound records, routing decisions and offers, SLA timers) are moved, in order, onto a
+plausible schedule that starts at a random moment of the last `days` days. Relative order
+within a case never changes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from caseway.cases.models import Activity, ActivityKind, AuditEntry, Case
 from caseway.intake.models import InboundRecord
+from caseway.routing.models import Offer, RoutingDecision
 from caseway.sla import timers
 from caseway.sla.escalation import fire_timer
 from caseway.sla.models import SlaInstance, SlaStatus
@@ -47,6 +49,7 @@ def spread_dates(*, case_ids: Iterable[int], rng: random.Random, days: int = 30)
     stamp_fields = [
         "created_at", "updated_at", "first_response_at", "resolved_at",
         "last_customer_message_at", "last_activity_at", "last_reply_at", "status_changed_at",
+        "queued_at",
     ]  # fmt: skip
     for case in cases:
         for name in stamp_fields:
@@ -73,6 +76,16 @@ def spread_dates(*, case_ids: Iterable[int], rng: random.Random, days: int = 30)
         if case_id is not None:
             record.received_at = remaps[case_id](record.received_at)
     InboundRecord.objects.bulk_update(records, ["received_at"], batch_size=500)
+    decisions = list(RoutingDecision.objects.filter(case_id__in=ids))
+    for decision in decisions:
+        decision.created_at = remaps[decision.case_id](decision.created_at)
+    RoutingDecision.objects.bulk_update(decisions, ["created_at"], batch_size=500)
+    offers = list(Offer.objects.filter(case_id__in=ids))
+    for offer in offers:
+        offer.offered_at = remaps[offer.case_id](offer.offered_at)
+        if offer.answered_at is not None:
+            offer.answered_at = remaps[offer.case_id](offer.answered_at)
+    Offer.objects.bulk_update(offers, ["offered_at", "answered_at"], batch_size=500)
     _reschedule_timers(ids, remaps, now=now)
 
 
@@ -116,11 +129,22 @@ def _reschedule_timers(ids: list[int], remaps: dict[int, Remap], *, now: datetim
 
 def _schedule(activities: list[Activity], *, rng: random.Random, now: datetime, days: int) -> Remap:
     """A monotonic map from the real (milliseconds apart) times of one case's timeline to a
-    schedule with human gaps: minutes to triage, hours to answer, days for the customer."""
+    schedule with human gaps: minutes to triage, hours to answer, days for the customer; only
+    seconds before routing (no agent) assigns the case."""
     olds = sorted({a.created_at for a in activities})
     if not olds:
         return lambda moment: moment
-    gaps = [timedelta(minutes=rng.expovariate(1 / 240) + 2) for _ in olds[1:]]
+    by_routing = {
+        a.created_at
+        for a in activities
+        if a.kind == ActivityKind.ASSIGNMENT and a.author_agent_id is None
+    }
+    gaps = [
+        timedelta(seconds=rng.uniform(1, 20))
+        if old in by_routing
+        else timedelta(minutes=rng.expovariate(1 / 240) + 2)
+        for old in olds[1:]
+    ]
     start = now - timedelta(days=rng.uniform(0, days), minutes=5)
     span = sum(gaps, timedelta())
     room = now - timedelta(minutes=1) - start

@@ -1,5 +1,6 @@
-"""Load the demo once: the cast, the SLA contracts, then `cases` case stories, then dates
-spread over 30 days."""
+"""Load the demo once: the cast, the SLA contracts, routing (skills, capacity, queue settings,
+rules, agents present), then `cases` case stories, then dates spread over 30 days and the
+team's presence as the demo starts."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import random
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 
@@ -16,8 +17,10 @@ from caseway.cases.models import Activity, Case, Queue
 from caseway.cli.demo.contracts import create_contracts
 from caseway.cli.demo.dates import spread_dates
 from caseway.cli.demo.people import PREMIUM_SLUG, create_cast
+from caseway.cli.demo.routing import create_routing, end_shift, start_shift
 from caseway.cli.demo.stories import Storyteller
 from caseway.customers.models import Account, Contact, Identity
+from caseway.routing.models import DecisionKind, RoutingDecision, RoutingRule
 from caseway.sla.models import Entitlement, SlaInstance, SlaPolicy
 
 RANDOM_SEED = 20250601
@@ -38,6 +41,10 @@ class SeedSummary:
     contracts: int
     timers: int
     refused: int
+    rules: int = 0
+    cases_by_queue: dict[str, int] = field(default_factory=dict)
+    routed_by_rule: int = 0
+    assigned_by_routing: int = 0
 
 
 def is_seeded() -> bool:
@@ -53,10 +60,13 @@ def seed_demo(*, cases: int = 200) -> SeedSummary | None:
             return None
         cast = create_cast(rng)
         create_contracts(cast)  # before the stories: intake gives their cases these SLAs
+        create_routing(cast)  # before the stories: intake routes their cases by these rules
+        start_shift(cast)
         teller = Storyteller(cast, rng)
         with _refusals_expected():
             case_ids = [teller.tell().pk for _ in range(cases)]
         spread_dates(case_ids=case_ids, rng=rng, days=30)
+        end_shift(cast)
         return summarize(case_ids, agents=len(cast.agents), refused=teller.refused)
 
 
@@ -75,6 +85,7 @@ def _refusals_expected() -> Iterator[None]:
 
 def summarize(case_ids: list[int], *, agents: int, refused: int = 0) -> SeedSummary:
     seeded = Case.objects.filter(pk__in=case_ids)
+    decisions = RoutingDecision.objects.filter(case_id__in=case_ids)
     return SeedSummary(
         accounts=Account.objects.count(),
         contacts=Contact.objects.count(),
@@ -89,4 +100,14 @@ def summarize(case_ids: list[int], *, agents: int, refused: int = 0) -> SeedSumm
         contracts=Entitlement.objects.filter(is_default=False).count(),
         timers=SlaInstance.objects.filter(case_id__in=case_ids).count(),
         refused=refused,
+        rules=RoutingRule.objects.count(),
+        cases_by_queue=dict(Counter(seeded.values_list("queue__name", flat=True))),
+        routed_by_rule=decisions.filter(kind=DecisionKind.ROUTE, rule__isnull=False).count(),
+        assigned_by_routing=(
+            decisions.filter(kind=DecisionKind.ASSIGN)
+            .exclude(explanation__method="pick")  # by hand, not by routing
+            .values("case_id")
+            .distinct()
+            .count()
+        ),
     )

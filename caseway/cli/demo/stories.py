@@ -2,9 +2,12 @@
 
 Every customer message goes through intake.services.receive() and every agent reply through
 intake.services.send(); triage, notes, time logged and status changes through cases.services.
-Replies to cases whose channel has no adapter yet go out on the portal, where the customer
-reads them. A contract that is used up and blocks refuses some first messages (intake keeps
-them as failed records); such a story starts again with another customer.
+Routing's rules place each new case and routing assigns it right after (settle()) to an
+available agent, who accepts the offer or now and then declines it; a case routing could not
+give to anyone is taken by hand. Replies to cases whose channel has no adapter yet go out on
+the portal, where the customer reads them. A contract that is used up and blocks refuses some
+first messages (intake keeps them as failed records); such a story starts again with another
+customer.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING
 from caseway.cases import services as case_services
 from caseway.cases.models import Case, CaseStatus, Queue
 from caseway.cli.demo.people import PREMIUM_SLUG, Cast, Person
+from caseway.cli.demo.routing import settle
 from caseway.cli.demo.texts import (
     FOLLOW_UPS,
     NOTES,
@@ -31,6 +35,8 @@ from caseway.core.kinds import AddressKind, ChannelKind
 from caseway.customers.models import Contact
 from caseway.intake.exceptions import NotEntitled
 from caseway.intake.services import receive, send
+from caseway.routing.explain import open_offer
+from caseway.routing.offers import accept_offer, decline_offer
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -166,6 +172,8 @@ class Storyteller:
             )
         )
         case = result.case
+        settle()  # routing assigns the new case
+        case.refresh_from_db()
         return Thread(case, case.contact, person.addresses, template, values, provider_id, channel)
 
     def follow_up(self, thread: Thread) -> None:
@@ -190,6 +198,7 @@ class Storyteller:
                 continues_conversation=channel in (ChannelKind.SMS, ChannelKind.FACEBOOK),
             )
         )
+        settle()
 
     # -- agent side ----------------------------------------------------------------------
 
@@ -203,12 +212,44 @@ class Storyteller:
         queue = queues[slug]
         if queue.pk != thread.case.queue_id:
             actor = self.rng.choice([self.cast.agents["admin"], self.cast.agents["tomas"]])
-            thread.case = case_services.move_case(case=thread.case, queue=queue, actor=actor)
+            # The agent routing gave the case to sends it on, back to the queue: routing
+            # finds someone there.
+            owner = thread.case.owner
+            case = case_services.move_case(case=thread.case, queue=queue, actor=owner or actor)
+            if owner is not None:
+                case_services.assign_case(case=case, owner=None, actor=owner)
+            settle()
+            case.refresh_from_db()
+            thread.case = case
         return queue
 
     def agent_for(self, queue: Queue) -> User:
         members = {a.pk for a in queue.members.all()}
         return self.rng.choice([a for a in self.cast.agents.values() if a.pk in members])
+
+    def take(self, thread: Thread, queue: Queue) -> User:
+        """Who works the case: the agent routing gave it to accepts the offer (now and then
+        they decline it, and routing offers it to the next one); a case nobody got is taken
+        by hand by a member of the queue, most of the time."""
+        member = self.agent_for(queue)
+        takes = self.rng.random() < 0.85
+        case = thread.case
+        if case.owner is not None and not takes:
+            offer = open_offer(case, case.owner)
+            if offer is not None:
+                decline_offer(offer=offer, agent=case.owner)
+                settle()
+                case.refresh_from_db()  # with the next agent, or waiting in the queue
+        owner: User | None = case.owner
+        if owner is None:
+            if takes:
+                thread.case = case_services.assign_case(case=case, owner=member, actor=member)
+                settle()
+            return member
+        offer = open_offer(case, owner)
+        if offer is not None:
+            accept_offer(offer=offer, agent=owner)
+        return owner
 
     def reply(self, thread: Thread, agent: User, *, second: bool, status: str | None
               ) -> None:  # fmt: skip
@@ -228,11 +269,9 @@ class Storyteller:
         rng = self.rng
         thread = self.open_case()
         if rng.random() < 0.12:
-            return thread.case  # still new: nobody has looked at it yet
+            return thread.case  # still new: offered to someone, or waiting; nobody looked yet
         queue = self.triage(thread)
-        agent = self.agent_for(queue)
-        if rng.random() < 0.85:
-            case_services.assign_case(case=thread.case, owner=agent, actor=agent)
+        agent = self.take(thread, queue)
         if rng.random() < 0.3:
             case_services.add_note(case=thread.case, agent=agent, text=rng.choice(NOTES))
         if rng.random() < 0.1:
@@ -249,12 +288,14 @@ class Storyteller:
             self.reply(thread, agent, second=True, status=_reply_status(ending))
         else:
             self.reply(thread, agent, second=False, status=_reply_status(ending))
+        settle()
         if rng.random() < 0.5:
             minutes = rng.choice([10, 15, 20, 30, 45, 60, 90, 120])
             note = rng.choice(TIME_NOTES)
             case_services.log_time(case=thread.case, agent=agent, minutes=minutes, note=note)
         if ending == CaseStatus.RESOLVED:
             case_services.change_status(case=thread.case, status=ending, actor=agent)
+        settle()  # a resolved case frees the owner's capacity for a waiting one
         return thread.case
 
 

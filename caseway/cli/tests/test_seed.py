@@ -6,10 +6,24 @@ from django.core.management import call_command
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from caseway.cases.models import Activity, ActivityKind, Case, CaseStatus, Queue
+from caseway.cases.models import OPEN_STATUSES, Activity, ActivityKind, Case, CaseStatus, Queue
 from caseway.cases.queries import cases_visible_to
 from caseway.cli.demo.people import DEMO_LOGINS
 from caseway.customers.models import Account, Contact, Identity
+from caseway.routing.models import (
+    AgentLoad,
+    AgentProfile,
+    AssignmentMethod,
+    DecisionKind,
+    Offer,
+    OfferStatus,
+    OverflowAction,
+    Presence,
+    QueueRouting,
+    RoutingDecision,
+    RoutingRule,
+    WorkKind,
+)
 from caseway.sla.exceptions import EntitlementExhausted
 from caseway.sla.models import Entitlement, SlaInstance, SlaPolicy
 from caseway.sla.services import choose_sla
@@ -210,11 +224,19 @@ def test_seeded_customers_see_their_cases(seeded, django_user_model):
 
 
 def test_seed_twice_changes_nothing(seeded):
-    counts = (Case.objects.count(), Contact.objects.count(), Activity.objects.count())
+    def counts():
+        return [
+            model.objects.count()
+            for model in (Case, Contact, Activity, RoutingRule, RoutingDecision, Offer)
+        ]
+
+    before = counts()
+    presences = dict(AgentProfile.objects.values_list("agent__username", "presence"))
     out = StringIO()
     call_command("seed", "--cases", str(CASES), stdout=out)
     assert "already" in out.getvalue()
-    assert (Case.objects.count(), Contact.objects.count(), Activity.objects.count()) == counts
+    assert counts() == before
+    assert dict(AgentProfile.objects.values_list("agent__username", "presence")) == presences
 
 
 def test_seed_prints_a_summary(seeded):
@@ -222,3 +244,98 @@ def test_seed_prints_a_summary(seeded):
     assert "customer/customer" in seeded
     assert "lead/lead" in seeded
     assert "4 contracts on 2 SLA policies" in seeded
+    assert "4 routing rules placed" in seeded
+
+
+def test_seed_creates_routing_rules_in_order(seeded):
+    rules = [
+        (r.order, r.queue.name, r.set_priority, {(s.skill.name, s.min_proficiency) for s in
+                                                 r.skills.all()})
+        for r in RoutingRule.objects.filter(is_active=True).order_by("order")
+    ]  # fmt: skip
+    assert rules == [
+        (10, "Premium support", "high", set()),
+        (20, "Billing", "", {("Billing", 2)}),
+        (30, "Technical", "", {("Router X certified", 3)}),
+        (40, "General", "high", set()),
+    ]
+    after_hours = RoutingRule.objects.get(order=40)
+    assert set(after_hours.channels) == {"voice", "sms"}
+    assert after_hours.business_hours == "closed"
+    assert after_hours.calendar == Entitlement.objects.get(is_default=True).policy.calendar
+    assert "refund" in RoutingRule.objects.get(order=20).keywords
+
+
+def test_every_queue_assigns_by_its_own_method(seeded):
+    routing = {r.queue.name: r for r in QueueRouting.objects.select_related("queue")}
+    assert set(routing) == set(Queue.objects.values_list("name", flat=True))
+    assert routing["General"].method == AssignmentMethod.ROUND_ROBIN
+    assert (routing["General"].wait_limit_minutes, routing["General"].wait_action) == (
+        240, OverflowAction.NOTIFY
+    )  # fmt: skip
+    assert routing["Technical"].method == AssignmentMethod.LEAST_ACTIVE
+    premium = routing["Premium support"]
+    assert premium.method == AssignmentMethod.HIGHEST_CAPACITY
+    assert premium.priority == 10
+    assert (premium.overflow_max_items, premium.overflow_action, premium.overflow_queue.name) == (
+        20, OverflowAction.MOVE_QUEUE, "General"
+    )  # fmt: skip
+
+
+def test_rules_routed_new_cases_to_several_queues(seeded):
+    routes = RoutingDecision.objects.filter(kind=DecisionKind.ROUTE)
+    assert routes.count() == CASES  # every new case, once
+    by_rule = routes.filter(rule__isnull=False)
+    assert {"Premium support", "Billing"} <= set(by_rule.values_list("queue__name", flat=True))
+    for decision in by_rule.select_related("rule", "case"):
+        assert decision.queue_id == decision.rule.queue_id
+        assert decision.rule.name in decision.summary
+    # The rules' required skills went with their cases to assignment.
+    billing = by_rule.filter(rule__order=20).first()
+    assert billing is not None
+    required = billing.case.skill_requirements.values_list("skill__name", "min_proficiency")
+    assert list(required) == [("Billing", 2)]
+
+
+def test_routing_assigned_cases_to_present_agents_within_capacity(seeded):
+    assigned = RoutingDecision.objects.filter(kind=DecisionKind.ASSIGN, agent__isnull=False)
+    assert assigned.values("case").distinct().count() >= CASES // 2
+    assert assigned.values("agent").distinct().count() >= 3
+    for decision in assigned:
+        assert decision.explanation["winner"]["agent_id"] == decision.agent_id
+        assert decision.explanation["candidates"]
+    # The stories' agents answered the offers: most were accepted, some declined.
+    statuses = set(Offer.objects.values_list("status", flat=True))
+    assert {OfferStatus.ACCEPTED, OfferStatus.DECLINED} <= statuses
+    for offer in Offer.objects.filter(status=OfferStatus.OFFERED).select_related("case"):
+        assert offer.case.owner_id == offer.agent_id
+    # Loads count what each agent holds.
+    for load in AgentLoad.objects.filter(work_kind=WorkKind.CASE):
+        held = Case.objects.filter(owner_id=load.agent_id, status__in=OPEN_STATUSES).count()
+        assert load.active == held, load.agent
+
+
+def test_routing_decisions_and_offers_follow_their_cases_dates(seeded):
+    now = timezone.now()
+    for case in Case.objects.prefetch_related("routing_decisions", "offers"):
+        route = [d for d in case.routing_decisions.all() if d.kind == DecisionKind.ROUTE]
+        assert [d.created_at for d in route] == [case.created_at], case.number
+        for decision in case.routing_decisions.all():
+            assert case.created_at <= decision.created_at <= now
+        for offer in case.offers.all():
+            assert case.created_at <= offer.offered_at <= now
+            assert offer.answered_at is None or offer.offered_at <= offer.answered_at <= now
+        if case.queued_at is not None:
+            assert case.created_at <= case.queued_at <= now
+
+
+def test_the_team_starts_the_demo_in_several_presences(seeded):
+    presence = dict(AgentProfile.objects.values_list("agent__username", "presence"))
+    assert presence["billing"] == Presence.AWAY
+    assert presence["lead"] == Presence.BUSY
+    assert presence["admin"] == Presence.OFFLINE
+    # Available, unless Caseway set them busy because they are at full capacity.
+    agent = AgentProfile.objects.get(agent__username="agent")
+    assert agent.presence == Presence.AVAILABLE or (
+        agent.presence == Presence.BUSY and agent.is_auto_busy
+    )

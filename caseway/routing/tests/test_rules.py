@@ -230,3 +230,16 @@ def test_contact_without_account_has_no_size(make_message, premium_queue, defaul
     IdentityFactory(contact=member, kind="email", address="member@small.example")
     assert receive(make_message(email="loner@example.com")).case.queue == default_queue
     assert receive(make_message(email="member@small.example")).case.queue == premium_queue
+
+
+def test_a_rule_follows_its_calendar_edited_after_compiling(make_message, customer, premium_queue):
+    calendar = BusinessCalendarFactory(timezone="UTC")  # Mon-Fri 09-17
+    rule(premium_queue, business_hours="closed", calendar=calendar)
+    facts = facts_for_case(receive(make_message()).case)
+    saturday = datetime.datetime(2026, 11, 21, 12, tzinfo=datetime.UTC)
+    assert place_case(replace(facts, at=saturday)).queue == premium_queue  # compiled, cached
+
+    calendar.is_24x7 = True  # the support team now answers round the clock
+    calendar.save()
+
+    assert place_case(replace(facts, at=saturday)).queue != premium_queue

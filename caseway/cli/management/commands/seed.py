@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from argparse import ArgumentParser
 from typing import Any
 
@@ -13,7 +14,10 @@ from caseway.cli.demo.seed import seed_demo
 
 
 class Command(BaseCommand):
-    help = "Load demo accounts, contacts, agents, queues, SLA contracts and cases (once)."
+    help = (
+        "Load demo accounts, contacts, agents, queues, SLA contracts, routing rules and cases "
+        "(once)."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
@@ -21,14 +25,17 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, cases: int, **options: Any) -> None:
+        started = time.monotonic()
         summary = seed_demo(cases=cases)
+        seconds = time.monotonic() - started
         if summary is None:
             self.stdout.write(_("Demo data is already loaded; nothing to do."))
             return
         by_status = ", ".join(f"{k} {v}" for k, v in sorted(summary.cases_by_status.items()))
         by_channel = ", ".join(f"{k} {v}" for k, v in sorted(summary.cases_by_channel.items()))
+        by_queue = ", ".join(f"{k} {v}" for k, v in sorted(summary.cases_by_queue.items()))
         lines = [
-            _("Demo data loaded:"),
+            _("Demo data loaded in %(seconds).1f s:") % {"seconds": seconds},
             _("  %(accounts)d accounts, %(contacts)d contacts, %(identities)d identities")
             % {
                 "accounts": summary.accounts,
@@ -47,12 +54,19 @@ class Command(BaseCommand):
             },
             _("  by status: %(statuses)s") % {"statuses": by_status},
             _("  by channel: %(channels)s") % {"channels": by_channel},
+            _("  by queue: %(queues)s") % {"queues": by_queue},
+            _("  %(rules)d routing rules placed %(routed)d cases; routing assigned %(assigned)d")
+            % {
+                "rules": summary.rules,
+                "routed": summary.routed_by_rule,
+                "assigned": summary.assigned_by_routing,
+            },
             _("  logins: %(logins)s")
             % {"logins": ", ".join(f"{d.username}/{d.password}" for d in DEMO_LOGINS)},
         ]
         if summary.refused:
             lines.insert(
-                -3,
+                5,  # after the contracts
                 _("  %(refused)d first messages refused by a used-up contract")
                 % {"refused": summary.refused},
             )
