@@ -30,7 +30,13 @@ import django
 from django.core.management import call_command
 from django.db import connection
 
-from bench.measure import StatementCounter, counting_commits, percentile, render_table
+from bench.measure import (
+    StatementCounter,
+    at_least_one,
+    counting_commits,
+    percentile,
+    render_table,
+)
 from caseway.cli.demo.texts import FOLLOW_UPS, TEMPLATES, draw_values, fill
 from caseway.connectors.messages import InboundMessage, Sender
 from caseway.core.kinds import AddressKind, ChannelKind
@@ -65,16 +71,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--contacts", type=int, default=1_000, help="default 1000")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     parser.add_argument(
-        "--threads", type=_at_least_one, default=1, help="threads receiving at once, each with "
+        "--threads", type=at_least_one, default=1, help="threads receiving at once, each with "
         "its own database connection (default 1)",
     )  # fmt: skip
-
-
-def _at_least_one(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def inner_argv(options: dict[str, Any]) -> list[str]:

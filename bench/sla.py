@@ -34,7 +34,13 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from bench.measure import StatementCounter, counting_commits, percentile, render_table
+from bench.measure import (
+    StatementCounter,
+    at_least_one,
+    counting_commits,
+    percentile,
+    render_table,
+)
 from caseway.cases.models import Case, CasePriority, CaseStatus
 from caseway.cases.queries import default_queue
 from caseway.customers.models import Contact
@@ -46,21 +52,14 @@ HORIZON = timedelta(days=30)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--timers", type=_positive, default=100_000, help="open timers "
+    parser.add_argument("--timers", type=at_least_one, default=100_000, help="open timers "
                         "(default 100000)")  # fmt: skip
-    parser.add_argument("--due", type=_positive, default=50, help="of them due now (default 50)")
-    parser.add_argument("--repeat", type=_positive, default=1_000, help="sweep queries timed "
+    parser.add_argument("--due", type=at_least_one, default=50, help="of them due now (default 50)")
+    parser.add_argument("--repeat", type=at_least_one, default=1_000, help="sweep queries timed "
                         "(default 1000)")  # fmt: skip
-    parser.add_argument("--computations", type=_positive, default=200_000, help="due dates "
+    parser.add_argument("--computations", type=at_least_one, default=200_000, help="due dates "
                         "computed (default 200000)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def inner_argv(options: dict[str, Any]) -> list[str]:
