@@ -118,3 +118,34 @@ def test_bench_sla_times_due_dates_and_the_sweep_query_and_fires_every_due_timer
     table = "\n".join(lines[:-1])
     assert "sweep query p99 ms" in table
     assert "sla_next_action" in table  # the query plan
+
+
+def test_bench_routing_times_decisions_and_assignments_and_keeps_capacity():
+    out = StringIO()
+    call_command(
+        "bench", "routing", "--agents", "60", "--queues", "4", "--rules", "10",
+        "--cases", "200", "--decisions", "50", "--assignments", "20", "--sweep", "10",
+        stdout=out,
+    )  # fmt: skip
+    lines = out.getvalue().strip().splitlines()
+    figures = json.loads(lines[-1])
+    assert figures["bench"] == "routing"
+    assert figures["db"] in ("sqlite", "postgresql")
+    assert (figures["agents"], figures["queues"], figures["rules"]) == (60, 4, 10)
+    assert figures["waiting_cases"] == 200
+    assert figures["decisions"] == 50
+    assert figures["decisions_per_s"] > 0
+    assert 0 < figures["decision_p50_ms"] <= figures["decision_p99_ms"]
+    assert figures["decision_queries"] >= 1
+    assert figures["assignments_tried"] == 20
+    assert figures["assigned"] == 20  # 60 agents of capacity 10 have room for every case
+    assert figures["assignments_per_s"] > 0
+    assert 0 < figures["assignment_p50_ms"] <= figures["assignment_p99_ms"]
+    assert figures["assignment_queries"] > 0
+    assert figures["sweep_assigned"] == 10
+    assert figures["offers"] == 30
+    assert figures["agents_over_capacity"] == 0
+    table = "\n".join(lines[:-1])
+    assert "decision p99 ms" in table
+    assert "assignments/s" in table
+    assert "SQL queries/assignment" in table

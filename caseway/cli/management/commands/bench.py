@@ -28,6 +28,7 @@ from bench.databases import fresh_database, supports
 BENCHES: dict[str, str] = {
     "intake": "bench.intake",
     "sla": "bench.sla",
+    "routing": "bench.routing",
 }
 BENCH_DATABASE_ENV = "CASEWAY_BENCH_DATABASE"
 
