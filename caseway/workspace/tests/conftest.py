@@ -54,3 +54,16 @@ def published() -> Iterator[list[object]]:
     yield seen
     for event_type in types:
         events.unsubscribe(event_type, seen.append)
+
+
+@pytest.fixture
+def routed_case(agent, customer, receive, django_capture_on_commit_callbacks):
+    """A case routing gave to Ada, who is available (and alone in the default queue)."""
+    from caseway.routing.models import Presence
+    from caseway.routing.presence import set_presence
+
+    set_presence(agent=agent, presence=Presence.AVAILABLE)
+    with django_capture_on_commit_callbacks(execute=True):
+        case = receive(subject="Router down", text="Our router is down.").case
+    case.refresh_from_db()
+    return case

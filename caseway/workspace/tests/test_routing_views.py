@@ -484,7 +484,8 @@ def test_page_includes_the_poller_that_stops_when_the_tab_is_hidden(agent_client
     html = agent_client.get(HOME).content.decode()
 
     assert 'id="poll"' in html
-    assert "every 5s [document.visibilityState === 'visible']" in html
+    assert "every 5s [document.visibilityState === 'visible' && !window.cwLive]" in html
+    assert 'data-events="/agent/events/"' in html
     assert "window.location.search" in html
 
 

@@ -106,8 +106,43 @@
     if (audit && auditOpen) audit.open = true;
   }
 
+  // Live updates: the server's event stream (views/events.py) says what changed and the page
+  // asks the usual partials: the poll (numbers, presence, toasts, My cases) and the load meter.
+  // Without EventSource, or while the stream is down, the poll runs every 5 s instead.
+  function live() {
+    var poll = document.getElementById("poll");
+    if (!poll || !poll.dataset.events || !window.htmx || !window.EventSource) return;
+    var source = new EventSource(poll.dataset.events);
+    var pending = null;
+    function changed() {
+      if (pending) return;  // several events of one check: one request
+      pending = window.setTimeout(function () {
+        pending = null;
+        window.htmx.trigger(poll, "cw:changed");
+      }, 50);
+    }
+    source.addEventListener("open", function () { window.cwLive = true; });
+    source.addEventListener("ready", changed);  // catch up since the page was rendered
+    ["offer", "counts", "presence"].forEach(function (name) {
+      source.addEventListener(name, changed);
+    });
+    source.addEventListener("load", function () {
+      window.htmx.trigger(document.body, "cw:load");
+    });
+    source.addEventListener("error", function () { window.cwLive = false; });
+    window.addEventListener("pagehide", function () { source.close(); });
+  }
+
+  // Polling: the load meter follows each answer of the poll.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!window.cwLive && event.target.id === "poll" && window.htmx) {
+      window.htmx.trigger(document.body, "cw:load");
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     enhance(document.body);
+    live();
     if (window.htmx) window.htmx.onLoad(function (element) {
       if (element !== document.body) enhance(element);
     });
