@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Max
 
-from caseway.cases.models import CasePriority
+from caseway.cases.models import OPEN_STATUSES, Case, CasePriority
 from caseway.cli.demo.people import ESCALATIONS_SLUG, PREMIUM_SLUG, Cast
 from caseway.core.kinds import ChannelKind
 from caseway.customers.models import AccountSize
@@ -220,8 +220,25 @@ def end_shift(cast: Cast) -> None:
     for profile in AgentProfile.objects.filter(agent_id__in=list(last_offers)):
         profile.last_assigned_at = last_offers[profile.agent_id]
         profile.save(update_fields=["last_assigned_at", "updated_at"])
+    _make_room(cast)
     _set_presences(cast.agents, PRESENCE_AT_START)
     settle()
+
+
+def _make_room(cast: Cast) -> None:
+    """Size the demo's case capacity so the agents who start available have room after they
+    take the waiting backlog: the stories took cases by hand past any everyday capacity, and
+    a demo where every new case waits (and Take is refused) shows nothing of routing."""
+    starting = [cast.agents[u].pk for u, p in PRESENCE_AT_START.items() if p == Presence.AVAILABLE]
+    open_cases = Case.objects.filter(status__in=OPEN_STATUSES)
+    held = max(
+        (open_cases.filter(owner_id=pk).count() for pk in starting),
+        default=0,
+    )
+    waiting = open_cases.filter(owner__isnull=True).count()
+    room = held + waiting // max(len(starting), 1) + 20
+    name, _kind, units = STANDARD_CAPACITY
+    CapacityProfile.objects.filter(name=name).update(max_units=max(units, room))
 
 
 def _set_presences(agents: dict[str, User], presences: Mapping[str, str]) -> None:
