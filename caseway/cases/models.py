@@ -92,6 +92,13 @@ PRIORITY_ORDER = {
 }
 
 
+def priority_one_step_up(priority: str) -> str:
+    """low -> normal -> high -> urgent; urgent stays urgent (an unknown one counts as normal)."""
+    rank = PRIORITY_ORDER.get(CasePriority(priority), 2) if priority in CasePriority.values else 2
+    by_rank = sorted(PRIORITY_ORDER, key=PRIORITY_ORDER.__getitem__)
+    return str(by_rank[max(rank - 1, 0)])
+
+
 class CaseQuerySet(models.QuerySet["Case"]):
     def open(self) -> CaseQuerySet:
         return self.filter(status__in=OPEN_STATUSES)

@@ -291,12 +291,6 @@ def match_rule(rules: Iterable[CompiledRule], facts: CaseFacts) -> Match:
     return Match(None, trail)
 
 
-def higher_priority(priority: str) -> str:
-    order = [CasePriority.LOW, CasePriority.NORMAL, CasePriority.HIGH, CasePriority.URGENT]
-    index = order.index(CasePriority(priority)) if priority in order else 1
-    return str(order[min(index + 1, len(order) - 1)])
-
-
 def describe(match: Match) -> str:
     if match.rule is None:
         return _("No rule matched: the default queue.")

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from caseway.cases import services as case_services
-from caseway.cases.models import OPEN_STATUSES, Case, CasePriority, Queue
+from caseway.cases.models import OPEN_STATUSES, Case, Queue, priority_one_step_up
 from caseway.core import sql
 from caseway.core.events import publish
 from caseway.routing.events import CaseRouted
@@ -34,7 +34,6 @@ from caseway.routing.rules import (
     QueueOverflow,
     current_rules,
     describe,
-    higher_priority,
     match_rule,
 )
 
@@ -85,7 +84,7 @@ def place_case(facts: CaseFacts) -> Placement:
                 queue = overflow.overflow_queue
                 explanation["queue"] = queue.name
             elif overflow.action == OverflowAction.RAISE_PRIORITY:
-                priority = higher_priority(priority)
+                priority = priority_one_step_up(priority)
                 explanation["priority"] = priority
                 summary += " " + _("%(reason)s: priority raised.") % {"reason": reason}
             elif overflow.action == OverflowAction.NOTIFY:
@@ -162,7 +161,3 @@ def record_placement(*, case: Case, placement: Placement, at: datetime) -> None:
         # Assignment follows after commit. With nobody available anywhere it would only
         # record that the case waits; an agent who becomes available takes waiting cases.
         publish(CaseRouted(case_id=case.pk, queue_id=placement.queue.pk))
-
-
-def default_priority() -> str:
-    return str(CasePriority.NORMAL)

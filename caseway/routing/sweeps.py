@@ -17,12 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from caseway.cases import services as case_services
-from caseway.cases.models import OPEN_STATUSES, Case
+from caseway.cases.models import OPEN_STATUSES, Case, priority_one_step_up
 from caseway.core.events import publish
 from caseway.routing.assignment import assign_waiting_cases
 from caseway.routing.events import CaseRouted
 from caseway.routing.models import DecisionKind, OverflowAction, QueueRouting, RoutingDecision
-from caseway.routing.rules import higher_priority
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +88,7 @@ def overflow_case(*, case_id: int, settings: QueueRouting, now: datetime) -> int
         elif action == OverflowAction.RAISE_PRIORITY:
             summary = _("%(waited)s: priority raised.") % {"waited": waited}
             case_services.change_priority(
-                case=case, priority=higher_priority(case.priority), actor=None
+                case=case, priority=priority_one_step_up(case.priority), actor=None
             )
         elif action == OverflowAction.NOTIFY:
             summary = _("%(waited)s: supervisors notified.") % {"waited": waited}

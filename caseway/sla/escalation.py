@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from caseway.cases import services as case_services
-from caseway.cases.models import PRIORITY_ORDER, Case, CasePriority, Queue
+from caseway.cases.models import Case, Queue, priority_one_step_up
 from caseway.sla import timers
 from caseway.sla.models import SlaActionKind, SlaInstance, SlaKpi, SlaMoment
 from caseway.sla.policies import CompiledAction, CompiledPolicy, load_policy
@@ -113,7 +113,7 @@ def _escalate(
 
 def _run_action(action: CompiledAction, case: Case, *, text: str, now: datetime) -> None:
     if action.kind == SlaActionKind.RAISE_PRIORITY:
-        higher = _higher_priority(case.priority)
+        higher = priority_one_step_up(case.priority)
         if higher != case.priority:
             case_services.change_priority(case=case, priority=higher, actor=None)
             case.priority = higher
@@ -128,10 +128,3 @@ def _run_action(action: CompiledAction, case: Case, *, text: str, now: datetime)
         if queue is not None and queue.pk != case.queue_id:
             case_services.move_case(case=case, queue=queue, actor=None)
             case.queue = queue
-
-
-def _higher_priority(priority: str) -> str:
-    """One step up: low -> normal -> high -> urgent."""
-    by_rank = sorted(PRIORITY_ORDER, key=PRIORITY_ORDER.__getitem__)
-    rank = PRIORITY_ORDER.get(CasePriority(priority), 2)
-    return str(by_rank[max(rank - 1, 0)])
