@@ -10,6 +10,7 @@ case is someone else's, no offer to answer), and keeps what the agent wrote.
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -261,19 +262,31 @@ def take(request: HttpRequest, number: str) -> HttpResponse:
     return _done(request, number, _("You own this case now."))
 
 
-@agent_required
-@require_POST
-def accept_offer(request: HttpRequest, number: str) -> HttpResponse:
-    """Keep the case routing assigned to the agent."""
+def _answer_offer(
+    request: HttpRequest, number: str, answer: Callable[..., object]
+) -> tuple[Case, HttpResponse | None]:
+    """Run `answer` (accept or decline) on the agent's open offer of the case; the refusal
+    to send back when there is none or routing refuses."""
     case = case_or_404(request, number)
     agent = agent_of(request)
     offer = open_offer(case, agent)
     try:
         if offer is None:
             raise NoOffer(case.pk)
-        routing_offers.accept_offer(offer=offer, agent=agent)
+        answer(offer=offer, agent=agent)
     except RoutingError as exc:
-        return _refused(request, case, explain_routing(exc, case=case, agent=agent), status=409)
+        refusal = explain_routing(exc, case=case, agent=agent)
+        return case, _refused(request, case, refusal, status=409)
+    return case, None
+
+
+@agent_required
+@require_POST
+def accept_offer(request: HttpRequest, number: str) -> HttpResponse:
+    """Keep the case routing assigned to the agent."""
+    case, refused = _answer_offer(request, number, routing_offers.accept_offer)
+    if refused is not None:
+        return refused
     return _done(request, number, _("Accepted: %(number)s is yours.") % {"number": case.number})
 
 
@@ -281,15 +294,9 @@ def accept_offer(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 def decline_offer(request: HttpRequest, number: str) -> HttpResponse:
     """Give the case back: routing offers it to the next candidate; back to "My cases"."""
-    case = case_or_404(request, number)
-    agent = agent_of(request)
-    offer = open_offer(case, agent)
-    try:
-        if offer is None:
-            raise NoOffer(case.pk)
-        routing_offers.decline_offer(offer=offer, agent=agent)
-    except RoutingError as exc:
-        return _refused(request, case, explain_routing(exc, case=case, agent=agent), status=409)
+    case, refused = _answer_offer(request, number, routing_offers.decline_offer)
+    if refused is not None:
+        return refused
     messages.success(
         request,
         _("You declined %(number)s. Routing offers it to the next agent.")
