@@ -10,7 +10,8 @@ queues, a third with a skill requirement. On PostgreSQL the database is ANALYZEd
 Measured: (a) N routing decisions, place_case(facts) on made-up new cases, each timed
 (perf_counter_ns) with its SQL statements; (b) M assignments, assign_waiting_case(case_id=)
 on waiting cases drawn at random, each timed with the handlers that run after its commit
-(load recount), then one sweep assign_waiting_cases(limit=S) timed as a whole.
+(none for routing's own assignments), then one sweep assign_waiting_cases(limit=S), which
+assigns in batches of one queue's cases per transaction, timed as a whole and per batch.
 Correctness checks: every assignment made one offer; nobody is past their capacity.
 With --profile the assignments of (b) run under cProfile and the busiest functions and the
 most frequent statements per assignment are printed before the table.
@@ -46,6 +47,7 @@ from caseway.cases.queries import default_queue
 from caseway.cli.demo.texts import TEMPLATES, draw_values, fill
 from caseway.core.kinds import ChannelKind
 from caseway.customers.models import Account, AccountSize, Contact
+from caseway.routing import assignment
 from caseway.routing.assignment import assign_waiting_case, assign_waiting_cases
 from caseway.routing.models import (
     AgentLoad,
@@ -89,10 +91,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "timed (default 5000)")  # fmt: skip
     parser.add_argument("--assignments", type=at_least_one, default=1_000, help="assign_waiting_"
                         "case calls timed (default 1000)")  # fmt: skip
-    parser.add_argument("--sweep", type=at_least_one, default=300, help="limit of the timed "
-                        "assign_waiting_cases sweep (default 300)")  # fmt: skip
-    parser.add_argument("--profile", action="store_true", help="run the assignments under "
-                        "cProfile and print where the time goes")  # fmt: skip
+    parser.add_argument("--sweep", type=at_least_one, default=20_000, help="limit of the timed "
+                        "assign_waiting_cases sweep (default 20000)")  # fmt: skip
+    parser.add_argument("--profile", action="store_true", help="run the assignments and the "
+                        "sweep under cProfile and print where the time goes")  # fmt: skip
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
 
 
@@ -122,9 +124,12 @@ def run(*, options: dict[str, Any], out: TextIO) -> dict[str, Any]:
     decisions = time_decisions(options["decisions"], rng, now)
     profiler = cProfile.Profile() if options["profile"] else None
     assignments = time_assignments(desk["waiting"], options["assignments"], rng, profiler)
-    sweep = time_sweep(options["sweep"])
     if profiler is not None:
         out.write(profile_report(profiler, assignments) + "\n\n")
+    sweep_profiler = cProfile.Profile() if options["profile"] else None
+    sweep = time_sweep(options["sweep"], sweep_profiler)
+    if sweep_profiler is not None:
+        out.write(sweep_profile_report(sweep_profiler, sweep) + "\n\n")
     figures = summarize(options, setup_s, decisions, assignments, sweep)
     out.write(report(figures) + "\n")
     out.write(json.dumps(figures) + "\n")
@@ -364,14 +369,40 @@ def time_assignments(waiting: list[int], count: int, rng: random.Random,
             "kinds": counter.kinds, "kind_ns": counter.kind_ns}  # fmt: skip
 
 
-def time_sweep(limit: int) -> dict[str, Any]:
-    """One assign_waiting_cases(limit=) over all the queues, as the periodic sweep runs it."""
-    counter = StatementCounter()
-    with connection.execute_wrapper(counter):
-        started = time.perf_counter_ns()
-        assigned = assign_waiting_cases(limit=limit)
-        wall = time.perf_counter_ns() - started
-    return {"assigned": assigned, "wall_ns": wall, "statements": counter.statements}
+def time_sweep(limit: int, profiler: cProfile.Profile | None) -> dict[str, Any]:
+    """One assign_waiting_cases(limit=) over all the queues, as the periodic sweep runs it,
+    timed as a whole and batch by batch (each batch is one queue's cases in one
+    transaction: its latency is what a case of it waits for its agent)."""
+    counter = StatementKinds()
+    batches: list[int] = []
+    sizes: list[int] = []
+    inner = assignment._assign_batch
+
+    def timed_batch(case_ids: list[int], *args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter_ns()
+        result = inner(case_ids, *args, **kwargs)
+        batches.append(time.perf_counter_ns() - t0)
+        sizes.append(len(result.offers))
+        return result
+
+    assignment._assign_batch = timed_batch
+    try:
+        cpu_started = time.process_time_ns()
+        with connection.execute_wrapper(counter):
+            if profiler is not None:
+                profiler.enable()
+            started = time.perf_counter_ns()
+            assigned = assign_waiting_cases(limit=limit)
+            wall = time.perf_counter_ns() - started
+            if profiler is not None:
+                profiler.disable()
+        cpu = time.process_time_ns() - cpu_started
+    finally:
+        assignment._assign_batch = inner
+    return {"assigned": assigned, "wall_ns": wall, "statements": counter.statements,
+            "cpu_ns": cpu, "batches": sorted(batches),
+            "batch_size": sum(sizes) / max(len(sizes), 1), "kinds": counter.kinds,
+            "kind_ns": counter.kind_ns}  # fmt: skip
 
 
 def over_capacity() -> int:
@@ -402,6 +433,24 @@ def profile_report(profiler: cProfile.Profile, assignments: dict[str, Any]) -> s
         + text.getvalue()
         + "statements per assignment, by kind:\n\n"
         + render_table(("statement", "per assignment", "ms executing"), rows)
+    )
+
+
+def sweep_profile_report(profiler: cProfile.Profile, sweep: dict[str, Any]) -> str:
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text)
+    stats.sort_stats("tottime").print_stats(20)
+    stats.sort_stats("cumulative").print_stats(r"caseway", 30)
+    batches = max(len(sweep["batches"]), 1)
+    rows = [
+        (kind, f"{n / batches:.2f}", f"{sweep['kind_ns'][kind] / 1e6 / batches:.3f}")
+        for kind, n in sweep["kinds"].most_common(25)
+    ]
+    return (
+        "profile of the sweep (cProfile):\n"
+        + text.getvalue()
+        + "statements per batch, by kind:\n\n"
+        + render_table(("statement", "per batch", "ms executing"), rows)
     )
 
 
@@ -446,6 +495,10 @@ def summarize(options: dict[str, Any], setup_s: float, decisions: dict[str, Any]
         "sweep_s": round(sweep_s, 2),
         "sweep_per_s": round(sweep["assigned"] / sweep_s, 1) if sweep_s else 0.0,
         "sweep_queries_per_assignment": round(sweep["statements"] / max(sweep["assigned"], 1), 2),
+        "sweep_cpu_ms": round(sweep["cpu_ns"] / 1e6 / max(sweep["assigned"], 1), 3),
+        "sweep_batches": len(sweep["batches"]),
+        "sweep_batch_size": round(sweep["batch_size"], 1),
+        **stats("sweep_batch", sweep["batches"]),
         "offers": Offer.objects.count(),
         "agents_over_capacity": over_capacity(),
     }
@@ -483,6 +536,9 @@ def report(f: dict[str, Any]) -> str:
         ("sweep seconds", f"{f['sweep_s']:.2f}"),
         ("sweep assignments/s", f"{f['sweep_per_s']:.1f}"),
         ("sweep SQL queries/assignment", f"{f['sweep_queries_per_assignment']:.2f}"),
+        ("sweep Python CPU ms/assignment", f"{f['sweep_cpu_ms']:.3f}"),
+        ("sweep batches / cases per batch", f"{f['sweep_batches']} / {f['sweep_batch_size']:.1f}"),
+        *lat("sweep_batch"),
         ("offers made", str(f["offers"])),
         ("agents over capacity", str(f["agents_over_capacity"])),
     ]

@@ -30,6 +30,10 @@ class NotificationSent:
 
 @dataclass(frozen=True)
 class CaseAssigned:
+    """`load_counted`: the assigner already counted the case against the new owner's
+    capacity (routing's own assignments), so no recount is needed."""
+
     case_id: int
     owner_id: int | None
     previous_owner_id: int | None
+    load_counted: bool = False

@@ -1,88 +1,67 @@
 """Assignment: a waiting case to a present, qualified agent with capacity, by the queue's
 method (offers.py: accepting, declining, picking by hand).
 
-Every outcome is a RoutingDecision whose explanation lists the candidates with their scores,
-why the others were skipped and why the winner won. Lock order: case row, queue routing row
-(round robin only), agent profile row, load row; one load row at a time (presence.py).
+Cases are assigned in batches of one queue's waiting cases, one transaction each (a new case
+is a batch of one): the cases are locked, the queue's pool is read once and locked
+(pool.py), every case is planned in memory as if the ones before it had been written, and
+the outcome is written in a fixed number of statements. Every outcome is a RoutingDecision
+whose explanation lists the candidates with their scores, why the others were skipped and
+why the winner won. Lock order: case rows, queue routing row (round robin only), profile
+rows by agent, load rows by agent.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from caseway.cases import services as case_services
+from caseway.cases.bulk import Handout, hand_out
 from caseway.cases.models import OPEN_STATUSES, Case, Queue
+from caseway.core import sql
 from caseway.routing.models import (
-    AgentLoad,
     AgentProfile,
     AssignmentMethod,
     CaseRequirement,
     DecisionKind,
     Offer,
     OfferStatus,
-    Presence,
     QueueRouting,
     RoutingDecision,
 )
+from caseway.routing.pool import MissingLoads, Pool, lock_pool
 from caseway.routing.presence import (
     display_name,
     ensure_loads,
-    load_used,
-    mark_auto_busy,
+    mark_full_busy,
     restore_all_auto_busy,
-    take_capacity,
+    set_loads,
 )
-from caseway.routing.queries import (
-    capacities,
-    latest_decision,
-    local_day,
-    used_units,
-    working_calendars,
-)
+from caseway.routing.queries import latest_decision
 from caseway.routing.ranking import (
     Candidate,
     QueueMethod,
+    Skip,
     assign_summary,
     match_skills,
     order_candidates,
+    skill_levels,
     skip_entry,
     why_won,
 )
 
-if TYPE_CHECKING:
-    from django.contrib.auth.models import User
-
 # How many candidates and skipped agents an explanation lists by name (the rest are counted).
-SHOWN = 25
-
-
-@dataclass
-class Outcome:
-    offer: Offer | None
-    queue_exhausted: bool = False  # nobody in the queue can take any case now
-
-
-class _Lost(Exception):
-    """Another assigner got there first (presence changed or capacity taken)."""
-
-
-class _MissingLoads(Exception):
-    """Some candidates have no load row yet: make them outside the transaction, try again."""
-
-    def __init__(self, agent_ids: list[int]) -> None:
-        super().__init__(agent_ids)
-        self.agent_ids = agent_ids
+SHOWN = 10
+# How many waiting cases of one queue the sweep assigns in one transaction.
+BATCH = 200
 
 
 def queue_method(queue_id: int, *, lock: bool = False) -> QueueMethod:
@@ -102,6 +81,26 @@ def method_of(routing: QueueRouting | None) -> QueueMethod:
     )
 
 
+def _decision(
+    case_id: int,
+    queue_id: int | None,
+    kind: str,
+    summary: str,
+    explanation: dict[str, Any],
+    now: datetime,
+    agent_id: int | None = None,
+) -> RoutingDecision:
+    return RoutingDecision(
+        case_id=case_id,
+        kind=kind,
+        queue_id=queue_id,
+        agent_id=agent_id,
+        summary=summary[:300],
+        explanation=explanation,
+        created_at=now,
+    )
+
+
 def record_decision(
     case: Case,
     kind: str,
@@ -110,280 +109,296 @@ def record_decision(
     now: datetime,
     agent_id: int | None = None,
 ) -> RoutingDecision:
-    return RoutingDecision.objects.create(
-        case=case,
-        kind=kind,
-        queue_id=case.queue_id,
-        agent_id=agent_id,
-        summary=summary[:300],
-        explanation=explanation,
-        created_at=now,
-    )
+    decision = _decision(case.pk, case.queue_id, kind, summary, explanation, now, agent_id)
+    decision.save(force_insert=True)
+    return decision
 
 
-def _wait(case: Case, summary: str, explanation: dict[str, Any], now: datetime) -> None:
+def _wait(
+    case_id: int, queue_id: int, summary: str, explanation: dict[str, Any], now: datetime
+) -> None:
     """Record that the case waits, unless its latest decision says exactly that already."""
     explanation = json.loads(json.dumps(explanation))  # as it reads back from the database
-    known_kind = getattr(case, "latest_decision_kind", DecisionKind.WAIT)  # see _locked_case
-    latest = latest_decision(case.pk) if known_kind == DecisionKind.WAIT else None
+    latest = latest_decision(case_id)
     if (
         latest is not None
         and latest.kind == DecisionKind.WAIT
-        and latest.queue_id == case.queue_id
+        and latest.queue_id == queue_id
         and latest.summary == summary[:300]
         and latest.explanation == explanation
     ):
         return
-    record_decision(case, DecisionKind.WAIT, summary, explanation, now)
+    _decision(case_id, queue_id, DecisionKind.WAIT, summary, explanation, now).save(
+        force_insert=True
+    )
 
 
-def wait_declined(case: Case, declines: int, max_declines: int, now: datetime) -> None:
+def wait_declined(
+    *, case_id: int, queue: Queue, declines: int, max_declines: int, now: datetime
+) -> None:
     _wait(
-        case,
+        case_id,
+        queue.pk,
         _("Declined %(n)d times; waits in %(queue)s for an agent to pick it")
-        % {"n": declines, "queue": case.queue.name},
+        % {"n": declines, "queue": queue.name},
         {"reason": "max_declines", "declines": declines, "max_declines": max_declines},
         now,
     )
 
 
-def _present(
-    queue_id: int,
-) -> tuple[list[tuple[User, AgentProfile]], list[dict[str, Any]]]:
-    """The queue's members who are agents and available, and the others with why."""
-    members = (
-        get_user_model()
-        .objects.filter(case_queues=queue_id)
-        .select_related("routing_profile__working_hours")
-        .order_by("pk")
+@dataclass
+class _Waiting:
+    """A waiting case of the batch, locked: who declined it, whether an offer is open."""
+
+    case_id: int
+    declined: list[int] = field(default_factory=list)  # one entry per declined offer
+    has_open_offer: bool = False
+
+
+def _lock_waiting(
+    case_ids: list[int], *, queue_id: int | None, skip_locked: bool
+) -> tuple[Queue | None, list[_Waiting]]:
+    """Lock the cases that still wait (unowned and open), oldest waiting first, and read
+    their queue (the first case's, when `queue_id` is None) and their offers."""
+    rows = Case.objects.select_for_update(skip_locked=skip_locked).filter(
+        pk__in=case_ids, owner__isnull=True, status__in=OPEN_STATUSES
     )
-    skipped: list[dict[str, Any]] = []
-    present: list[tuple[User, AgentProfile]] = []
-    for user in members:
-        profile: AgentProfile | None = getattr(user, "routing_profile", None)
-        if not (user.is_active and user.is_staff):
-            skipped.append(skip_entry(user, "not_agent"))
-        elif profile is None or profile.presence != Presence.AVAILABLE:
-            skipped.append(skip_entry(user, "presence", profile.presence if profile else "offline"))
+    if queue_id is not None:
+        rows = rows.filter(queue_id=queue_id)
+    locked = list(
+        rows.order_by(F("queued_at").asc(nulls_first=True), "pk").values_list("pk", "queue_id")
+    )
+    if not locked:
+        return None, []
+    queue_id = locked[0][1]
+    queue = Queue.objects.select_related("routing").get(pk=queue_id)
+    waiting = {pk: _Waiting(pk) for pk, in_queue in locked if in_queue == queue_id}
+    for case_id, agent_id, status in Offer.objects.filter(
+        case_id__in=list(waiting), status__in=[OfferStatus.DECLINED, OfferStatus.OFFERED]
+    ).values_list("case_id", "agent_id", "status"):
+        if status == OfferStatus.DECLINED:
+            waiting[case_id].declined.append(agent_id)
         else:
-            present.append((user, profile))
-    return present, skipped
+            waiting[case_id].has_open_offer = True
+    return queue, list(waiting.values())
 
 
-def _candidates(
-    present: list[tuple[User, AgentProfile]],
-    skipped: list[dict[str, Any]],
+@dataclass
+class _Plan:
+    """What one case of the batch gets: the winner and the explanation of the choice."""
+
+    case_id: int
+    winner: Candidate
+    summary: str
+    explanation: dict[str, Any]
+    has_open_offer: bool
+    offer: Offer | None = None
+
+
+def _rank(
+    pool: Pool,
     method: QueueMethod,
-    declined: set[int],
-    now: datetime,
-) -> tuple[list[Candidate], bool]:
-    """Those present who could take the case now (the others go to `skipped` with why), and
-    whether anyone at all (decliners included) is within hours and has room."""
-    calendars = working_calendars({p.working_hours_id for _u, p in present if p.working_hours_id})
-    ids = [user.pk for user, _p in present]
-    loads = _loads(ids, method.work_kind)
-    if missing := [agent_id for agent_id in ids if agent_id not in loads]:
-        raise _MissingLoads(missing)
-    capacity = capacities(ids, method.work_kind)
-    pool: list[Candidate] = []
+    requirements: list[tuple[int, str, int]],
+    declined: list[int],
+    levels: dict[tuple[int, int], int],
+) -> tuple[list[Candidate], list[Skip], str, bool]:
+    """The candidates for one case in the order the method tries them, who was left out and
+    why, the skill mode, and whether anyone (decliners included) has room at all."""
+    skipped = list(pool.skipped)
+    candidates: list[Candidate] = []
     anyone = False
-    for user, profile in present:
-        calendar = calendars.get(profile.working_hours_id or 0)
-        if calendar is not None and not calendar.is_open(now):
-            name = profile.working_hours.name if profile.working_hours else ""
-            skipped.append(skip_entry(user, "hours", name))
-            continue
-        tz = profile.working_hours.timezone if profile.working_hours else None
-        today = local_day(now, tz)
-        active, assigned_today, day = loads.get(user.pk, (0, 0, None))
-        cap = capacity[user.pk]
-        used = used_units(
-            active=active, assigned_today=assigned_today, day=day, capacity=cap, today=today
-        )
-        if used >= cap.max_units:
-            skipped.append(skip_entry(user, "capacity", f"{used} of {cap.max_units}"))
+    for candidate in pool.candidates:
+        if candidate.used >= candidate.capacity.max_units:
+            detail = f"{candidate.used} of {candidate.capacity.max_units}"
+            skipped.append((candidate.agent_id, candidate.name, "capacity", detail))
             continue
         anyone = True
-        if user.pk in declined:
-            skipped.append(skip_entry(user, "declined"))
+        if declined and candidate.agent_id in declined:
+            skipped.append((candidate.agent_id, candidate.name, "declined", ""))
             continue
-        pool.append(Candidate(user, profile, cap, today, used, active))
-    return pool, anyone
+        candidate.shortfall = 0
+        candidates.append(candidate)
+    candidates, mode = match_skills(candidates, requirements, skipped, levels)
+    return order_candidates(candidates, method), skipped, mode, anyone
 
 
-def _loads(agent_ids: list[int], work_kind: str) -> dict[int, tuple[int, int, date | None]]:
+def _explain(
+    ordered: list[Candidate],
+    skipped: list[Skip],
+    method: QueueMethod,
+    mode: str,
+    requirements: list[tuple[int, str, int]],
+) -> dict[str, Any]:
     return {
-        agent_id: (active, assigned_today, day)
-        for agent_id, active, assigned_today, day in AgentLoad.objects.filter(
-            agent_id__in=agent_ids, work_kind=work_kind
-        ).values_list("agent_id", "active", "assigned_today", "day")
+        "method": method.method,
+        "work_kind": method.work_kind,
+        "skill_mode": mode,
+        "requirements": [
+            {"skill_id": skill_id, "skill": name, "min_proficiency": level}
+            for skill_id, name, level in requirements
+        ],
+        "candidates": [c.describe() for c in ordered[:SHOWN]],
+        "candidates_total": len(ordered),
+        "skipped": [skip_entry(*skip) for skip in skipped[:SHOWN]],
+        "skipped_total": len(skipped),
+        "skipped_counts": dict(Counter(skip[2] for skip in skipped)),
     }
 
 
-def _try(candidate: Candidate, work_kind: str) -> None:
-    """Take a unit of the candidate's capacity, or raise _Lost; in a savepoint, so a loser's
-    row locks are let go at once."""
-    with transaction.atomic():
-        presence = (
-            AgentProfile.objects.select_for_update()
-            .filter(pk=candidate.profile.pk)
-            .values_list("presence", flat=True)
-            .first()
-        )
-        if presence != Presence.AVAILABLE:
-            raise _Lost(f"presence {presence}")
-        if not take_capacity(
-            agent_id=candidate.user.pk,
-            work_kind=work_kind,
-            capacity=candidate.capacity,
-            today=candidate.today,
-        ):
-            raise _Lost("capacity full")
+@dataclass
+class _Batch:
+    offers: dict[int, Offer] = field(default_factory=dict)
+    queue_exhausted: bool = False  # nobody in the queue can take any case now
 
 
-def _locked_case(case_id: int, *, skip_locked: bool) -> Case | None:
-    """The case, locked, with its queue and the queue's routing, how often it was declined
-    and the kind of its latest decision: one statement on the hot path of every new case."""
-    declines = (
-        Offer.objects.filter(case_id=OuterRef("pk"), status=OfferStatus.DECLINED)
-        .order_by()
-        .values("case_id")
-        .annotate(n=Count("pk"))
-        .values("n")[:1]
-    )
-    latest = (
-        RoutingDecision.objects.filter(case_id=OuterRef("pk"))
-        .order_by("-created_at", "-pk")
-        .values("kind")[:1]
-    )
-    return (
-        Case.objects.select_for_update(of=("self",), skip_locked=skip_locked)
-        .select_related("queue__routing")
-        .annotate(
-            decline_count=Coalesce(Subquery(declines), 0),
-            latest_decision_kind=Subquery(latest),
-        )
-        .filter(pk=case_id)
-        .first()
-    )
-
-
-def _assign(case_id: int, now: datetime, *, skip_locked: bool) -> Outcome:
+def _assign_batch(
+    case_ids: list[int], now: datetime, *, queue_id: int | None = None, skip_locked: bool
+) -> _Batch:
     try:
-        return _assign_locked(case_id, now, skip_locked=skip_locked)
-    except _MissingLoads as missing:
+        return _assign_batch_locked(case_ids, now, queue_id=queue_id, skip_locked=skip_locked)
+    except MissingLoads as missing:
         # Agents whose profile was made without set_presence(); once per agent.
         ensure_loads(missing.agent_ids)
-        return _assign_locked(case_id, now, skip_locked=skip_locked)
+        return _assign_batch_locked(case_ids, now, queue_id=queue_id, skip_locked=skip_locked)
 
 
-def _assign_locked(case_id: int, now: datetime, *, skip_locked: bool) -> Outcome:
+def _assign_batch_locked(
+    case_ids: list[int], now: datetime, *, queue_id: int | None, skip_locked: bool
+) -> _Batch:
+    """Assign waiting cases of one queue in one transaction: lock them, lock the pool, plan
+    every case in memory, then write the outcome in a fixed number of statements."""
     with transaction.atomic():
-        case = _locked_case(case_id, skip_locked=skip_locked)
-        if case is None or case.owner_id is not None or not case.is_open:
-            return Outcome(None)
-        method = method_of(getattr(case.queue, "routing", None))
+        queue, waiting = _lock_waiting(case_ids, queue_id=queue_id, skip_locked=skip_locked)
+        if queue is None:
+            return _Batch()
+        method = method_of(getattr(queue, "routing", None))
         if method.method == AssignmentMethod.ROUND_ROBIN:
-            method = queue_method(case.queue_id, lock=True)
+            method = queue_method(queue.pk, lock=True)
         if method.method == AssignmentMethod.MANUAL:
-            summary = _("%(queue)s is worked by hand; waits in queue") % {"queue": case.queue.name}
-            _wait(case, summary, {"method": method.method}, now)
-            return Outcome(None, queue_exhausted=True)
-        declines: int = case.decline_count  # type: ignore[attr-defined]
+            summary = _("%(queue)s is worked by hand; waits in queue") % {"queue": queue.name}
+            _wait(waiting[0].case_id, queue.pk, summary, {"method": method.method}, now)
+            return _Batch(queue_exhausted=True)
+        pool = lock_pool(queue.pk, method.work_kind, now)
+        plans, exhausted = _plan(waiting, queue, pool, method, now)
+        if plans:
+            _write(plans, queue, pool, method, now)
+        return _Batch(
+            offers={plan.case_id: plan.offer for plan in plans if plan.offer is not None},
+            queue_exhausted=exhausted,
+        )
+
+
+def _plan(
+    waiting: list[_Waiting], queue: Queue, pool: Pool, method: QueueMethod, now: datetime
+) -> tuple[list[_Plan], bool]:
+    """Choose an agent for each case in turn, as if each choice had been written; record
+    why the others wait. Tell whether the queue ran out of anyone with room."""
+    requirements: dict[int, list[tuple[int, str, int]]] = {}
+    if pool.candidates:
+        for case_id, skill_id, name, level in (
+            CaseRequirement.objects.filter(case_id__in=[w.case_id for w in waiting])
+            .order_by("case_id", "skill_id")
+            .values_list("case_id", "skill_id", "skill__name", "min_proficiency")
+        ):
+            requirements.setdefault(case_id, []).append((skill_id, name, level))
+    levels = skill_levels(
+        [c.agent_id for c in pool.candidates],
+        {skill_id for needs in requirements.values() for skill_id, _n, _l in needs},
+    )
+    plans: list[_Plan] = []
+    for item in waiting:
+        declines = len(item.declined)
         if method.max_declines and declines >= method.max_declines:
-            wait_declined(case, declines, method.max_declines, now)
-            return Outcome(None)
-        present, skipped = _present(case.queue_id)
-        declined = set(
-            Offer.objects.filter(case_id=case.pk, status=OfferStatus.DECLINED).values_list(
-                "agent_id", flat=True
+            wait_declined(
+                case_id=item.case_id,
+                queue=queue,
+                declines=declines,
+                max_declines=method.max_declines,
+                now=now,
             )
-            if declines and present
-            else ()
-        )
-        pool, anyone = _candidates(present, skipped, method, declined, now)
-        requirements = (
-            list(
-                CaseRequirement.objects.filter(case_id=case.pk)
-                .order_by("skill_id")
-                .values_list("skill_id", "skill__name", "min_proficiency")
-            )
-            if pool
-            else []
-        )
-        pool, mode = match_skills(pool, requirements, skipped)
-        ordered = order_candidates(pool, method)
-        explanation: dict[str, Any] = {
-            "method": method.method,
-            "work_kind": method.work_kind,
-            "skill_mode": mode,
-            "requirements": [
-                {"skill_id": skill_id, "skill": name, "min_proficiency": level}
-                for skill_id, name, level in requirements
-            ],
-            "candidates": [c.describe() for c in ordered[:SHOWN]],
-            "candidates_total": len(ordered),
-            "skipped": skipped[:SHOWN],
-            "skipped_total": len(skipped),
-            "skipped_counts": dict(Counter(s["reason"] for s in skipped)),
-        }
-        attempts = []
-        winner = None
-        for candidate in ordered:
-            try:
-                _try(candidate, method.work_kind)
-            except _Lost as lost:
-                attempts.append({"agent_id": candidate.user.pk, "lost": str(lost)})
-                continue
-            winner = candidate
-            break
-        if attempts:
-            explanation["attempts"] = attempts
-        if winner is None:
+            continue
+        needs = requirements.get(item.case_id, [])
+        ordered, skipped, mode, anyone = _rank(pool, method, needs, item.declined, levels)
+        explanation = _explain(ordered, skipped, method, mode, needs)
+        if not ordered:
             summary = _("No available agent with capacity in %(queue)s; waits in queue") % {
-                "queue": case.queue.name
+                "queue": queue.name
             }
-            _wait(case, summary, explanation, now)
-            return Outcome(None, queue_exhausted=not anyone)
+            _wait(item.case_id, queue.pk, summary, explanation, now)
+            if not anyone:
+                return plans, True
+            continue
+        winner = ordered[0]
         last = ""
         if method.last_assigned_agent_id:
-            last_user = get_user_model().objects.filter(pk=method.last_assigned_agent_id).first()
-            last = display_name(last_user) if last_user else ""
+            last = pool.name_of(method.last_assigned_agent_id) or _last_name(
+                method.last_assigned_agent_id
+            )
         explanation["winner"] = {
-            "agent_id": winner.user.pk,
+            "agent_id": winner.agent_id,
             "name": winner.name,
             "why": why_won(winner, ordered, method, last),
         }
-        offer = _give(case, winner, method, now)
         summary = assign_summary(winner, method, last, mode)
-        record_decision(
-            case, DecisionKind.ASSIGN, summary, explanation, now, agent_id=winner.user.pk
+        plans.append(_Plan(item.case_id, winner, summary, explanation, item.has_open_offer))
+        pool.give(winner, now)
+        if method.method == AssignmentMethod.ROUND_ROBIN:
+            method = replace(method, last_assigned_agent_id=winner.agent_id)
+    return plans, False
+
+
+def _last_name(agent_id: int) -> str:
+    user = get_user_model().objects.filter(pk=agent_id).first()
+    return display_name(user) if user else ""
+
+
+def _write(
+    plans: list[_Plan], queue: Queue, pool: Pool, method: QueueMethod, now: datetime
+) -> None:
+    """Write what the plans decided: offers, owners (with audit trail and timeline), loads,
+    idle clocks, busy at full capacity, the queue's turn, the decisions."""
+    reoffered = [plan.case_id for plan in plans if plan.has_open_offer]
+    if reoffered:
+        Offer.objects.filter(case_id__in=reoffered, status=OfferStatus.OFFERED).update(
+            status=OfferStatus.WITHDRAWN, answered_at=now
         )
-        return Outcome(offer)
-
-
-def _give(case: Case, winner: Candidate, method: QueueMethod, now: datetime) -> Offer:
-    """Hand the case to the winner, whose capacity is taken: offer, owner, idle clock,
-    busy at full capacity, the queue's turn."""
-    used = load_used(
-        agent_id=winner.user.pk,
-        work_kind=method.work_kind,
-        capacity=winner.capacity,
-        today=winner.today,
+    offers = [
+        Offer(case_id=plan.case_id, agent_id=plan.winner.agent_id, offered_at=now) for plan in plans
+    ]
+    sql.insert_many(offers, return_pks=True)
+    for plan, offer in zip(plans, offers, strict=True):
+        plan.offer = offer
+    hand_out(
+        handouts=[
+            Handout(
+                case_id=plan.case_id, owner_id=plan.winner.agent_id, owner_label=plan.winner.name
+            )
+            for plan in plans
+        ],
+        at=now,
+        load_counted=True,
     )
-    Offer.objects.filter(case_id=case.pk, status=OfferStatus.OFFERED).update(
-        status=OfferStatus.WITHDRAWN, answered_at=now
-    )
-    offer = Offer.objects.create(case=case, agent=winner.user, offered_at=now)
-    case_services.assign_case(case=case, owner=winner.user, actor=None)
-    AgentProfile.objects.filter(pk=winner.profile.pk).update(last_assigned_at=now)
-    if used >= winner.capacity.max_units:
-        mark_auto_busy(profile_id=winner.profile.pk, agent_id=winner.user.pk)
+    set_loads(pool.work_kind, pool.new_loads())
+    AgentProfile.objects.filter(agent_id__in=list(pool.given)).update(last_assigned_at=now)
+    mark_full_busy(agent_ids=pool.filled(), now=now)
     if method.method == AssignmentMethod.ROUND_ROBIN:
-        QueueRouting.objects.filter(queue_id=case.queue_id).update(
-            last_assigned_agent_id=winner.user.pk
+        QueueRouting.objects.filter(queue_id=queue.pk).update(
+            last_assigned_agent_id=plans[-1].winner.agent_id
         )
-    return offer
+    sql.insert_many(
+        [
+            _decision(
+                plan.case_id,
+                queue.pk,
+                DecisionKind.ASSIGN,
+                plan.summary,
+                plan.explanation,
+                now,
+                agent_id=plan.winner.agent_id,
+            )
+            for plan in plans
+        ]
+    )
 
 
 def assign_waiting_case(*, case_id: int, now: datetime | None = None) -> Offer | None:
@@ -391,18 +406,18 @@ def assign_waiting_case(*, case_id: int, now: datetime | None = None) -> Offer |
 
     Returns the offer made, or None (owned already, closed, or nobody could take it).
     """
-    return _assign(case_id, now or timezone.now(), skip_locked=False).offer
+    return _assign_batch([case_id], now or timezone.now(), skip_locked=False).offers.get(case_id)
 
 
 def assign_waiting_cases(
     *, queue_ids: list[int] | None = None, limit: int = 200, now: datetime | None = None
 ) -> int:
     """Try to assign up to `limit` waiting cases, queues by priority (highest first), each
-    oldest waiting first; return how many were assigned.
+    oldest waiting first, in batches of one queue's cases; return how many were assigned.
 
     Cases another process is assigning are skipped; a queue whose members are all away,
-    off hours or full is left after its first case. Without `queue_ids` (the sweep) agents
-    whose daily capacity came back are made available first.
+    off hours or full is left at its first case nobody can take. Without `queue_ids` (the
+    sweep) agents whose daily capacity came back are made available first.
     """
     now = now or timezone.now()
     if queue_ids is None:
@@ -430,13 +445,15 @@ def assign_waiting_cases(
             .values_list("pk", "queue_id")[:remaining]
         )
         remaining -= len(waiting)
-        exhausted: set[int] = set()
+        by_queue: dict[int, list[int]] = {}  # oldest waiting case's queue first
         for case_id, queue_id in waiting:
-            if queue_id in exhausted:
-                continue
-            outcome = _assign(case_id, now, skip_locked=True)
-            if outcome.offer is not None:
-                assigned += 1
-            elif outcome.queue_exhausted:
-                exhausted.add(queue_id)
+            by_queue.setdefault(queue_id, []).append(case_id)
+        for queue_id, case_ids in by_queue.items():
+            for start in range(0, len(case_ids), BATCH):
+                batch = _assign_batch(
+                    case_ids[start : start + BATCH], now, queue_id=queue_id, skip_locked=True
+                )
+                assigned += len(batch.offers)
+                if batch.queue_exhausted:
+                    break
     return assigned

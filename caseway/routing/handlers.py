@@ -103,7 +103,10 @@ def _withdraw_stale_offers(case_id: int, owner_id: int | None) -> None:
 @_quiet
 def on_case_assigned(event: CaseAssigned) -> None:
     """Recount the loads of the new and the previous owner; a case back in its queue goes to
-    the next agent."""
+    the next agent. Routing's own assignments (load counted, nobody before) need neither the
+    recount nor the withdrawal of stale offers: the batch did both in its transaction."""
+    if event.load_counted and event.previous_owner_id is None:
+        return
     _withdraw_stale_offers(event.case_id, event.owner_id)
     agents = {a for a in (event.owner_id, event.previous_owner_id) if a is not None}
     if agents:

@@ -83,7 +83,9 @@ def decline_offer(*, offer: Offer, agent: AbstractBaseUser, now: datetime | None
         agent_id=agent.pk,
     )
     if limit and declines >= limit:
-        wait_declined(case, declines, limit, now)
+        wait_declined(
+            case_id=case.pk, queue=case.queue, declines=declines, max_declines=limit, now=now
+        )
     return offer
 
 

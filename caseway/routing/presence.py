@@ -1,9 +1,10 @@
 """Presence and capacity of agents: setting presence (offline gives work back to the queue),
 busy automatically at full capacity, and the load rows assignment counts against capacity.
 
-Concurrency: taking a unit of capacity is one conditional UPDATE of the agent's AgentLoad row,
-so parallel assigners never push an agent past capacity. Lock order everywhere: case row,
-agent profile row, load row; never two load rows at once.
+Concurrency: taking a unit of capacity by hand is one conditional UPDATE of the agent's
+AgentLoad row; routing's batches hold the profile and load rows of a queue's available members
+locked while they plan (pool.py). Either way parallel assigners never push an agent past
+capacity. Lock order everywhere: case rows, profile rows by agent, load rows by agent.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from caseway.cases import services as case_services
 from caseway.cases.exceptions import NotAnAgent
 from caseway.cases.models import OPEN_STATUSES, Case
 from caseway.cases.queries import is_agent
+from caseway.core import sql
 from caseway.core.events import publish
 from caseway.routing.events import PresenceChanged
 from caseway.routing.models import (
@@ -100,6 +102,18 @@ def take_capacity(*, agent_id: int, work_kind: str, capacity: Capacity, today: d
         )
     )  # fmt: skip
     return updated == 1
+
+
+def set_loads(work_kind: str, loads: list[tuple[int, int, int, date]]) -> None:
+    """Write (agent, active, assigned today, day) for each agent: one UPDATE. The caller holds
+    the load rows locked and computed the values from what it read under the lock."""
+    sql.update_each(
+        AgentLoad,
+        "agent_id",
+        {a: {"active": n, "assigned_today": t, "day": d} for a, n, t, d in loads},
+        where=f"{sql.quote('work_kind', AgentLoad.objects.db)} = %s",
+        where_params=[work_kind],
+    )
 
 
 def give_back_today(*, agent_id: int, work_kind: str, today: date) -> None:
@@ -267,6 +281,23 @@ def mark_auto_busy(*, profile_id: int, agent_id: int) -> bool:
     if changed:
         publish(PresenceChanged(agent_id=agent_id, presence=Presence.BUSY))
     return bool(changed)
+
+
+def mark_full_busy(*, agent_ids: list[int], now: datetime) -> None:
+    """Set these available agents busy because they are full; in the caller's transaction,
+    which holds their profile rows."""
+    if not agent_ids:
+        return
+    changed = list(
+        AgentProfile.objects.filter(agent_id__in=agent_ids, presence=Presence.AVAILABLE)
+        .order_by("agent_id")
+        .values_list("agent_id", flat=True)
+    )
+    AgentProfile.objects.filter(agent_id__in=changed).update(
+        presence=Presence.BUSY, is_auto_busy=True, presence_changed_at=now, updated_at=now
+    )
+    for agent_id in changed:
+        publish(PresenceChanged(agent_id=agent_id, presence=Presence.BUSY))
 
 
 @transaction.atomic

@@ -1,24 +1,21 @@
 """Ranking the candidates of a case: skill match (exact, else closest), the queue's method
 (highest capacity, round robin, least active; ties to the longest idle), and the words that
-explain the outcome. Pure but for one read of agents' skills."""
+explain the outcome. Pure but for `skill_levels`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, date, datetime
+from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from caseway.routing.models import AgentProfile, AgentSkill, AssignmentMethod, WorkKind
-from caseway.routing.presence import display_name
+from caseway.routing.models import AgentSkill, AssignmentMethod, WorkKind
 from caseway.routing.queries import Capacity
 
-if TYPE_CHECKING:
-    from django.contrib.auth.models import User
+# Sorts never-assigned agents first (the flag) and ties them on this.
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -31,10 +28,14 @@ class QueueMethod:
     last_assigned_agent_id: int | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class Candidate:
-    user: User
-    profile: AgentProfile
+    """An agent who could take work now, as plain values: `used` and `active` follow the
+    assignments of the batch being planned."""
+
+    agent_id: int
+    name: str
+    last_assigned_at: datetime | None
     capacity: Capacity
     today: date
     used: int
@@ -46,14 +47,10 @@ class Candidate:
     def left(self) -> int:
         return self.capacity.max_units - self.used
 
-    @property
-    def name(self) -> str:
-        return display_name(self.user)
-
     def describe(self) -> dict[str, Any]:
-        last = self.profile.last_assigned_at
+        last = self.last_assigned_at
         return {
-            "agent_id": self.user.pk,
+            "agent_id": self.agent_id,
             "name": self.name,
             "score": self.score,
             "capacity_left": self.left,
@@ -64,64 +61,88 @@ class Candidate:
         }
 
 
-def skip_entry(user: AbstractBaseUser, reason: str, detail: str = "") -> dict[str, Any]:
-    return {"agent_id": user.pk, "name": display_name(user), "reason": reason, "detail": detail}
+# An agent left out of a case's candidates: (agent id, name, reason, detail).
+Skip = tuple[int, str, str, str]
+
+
+def skip_entry(agent_id: int, name: str, reason: str, detail: str = "") -> dict[str, Any]:
+    """A Skip as the explanation stores it."""
+    return {"agent_id": agent_id, "name": name, "reason": reason, "detail": detail}
+
+
+def skill_levels(agent_ids: list[int], skill_ids: set[int]) -> dict[tuple[int, int], int]:
+    """Proficiency by (agent, skill), for these agents and skills: one query."""
+    if not agent_ids or not skill_ids:
+        return {}
+    return {
+        (agent_id, skill_id): level
+        for agent_id, skill_id, level in AgentSkill.objects.filter(
+            agent_id__in=agent_ids, skill_id__in=skill_ids
+        ).values_list("agent_id", "skill_id", "proficiency")
+    }
 
 
 def match_skills(
-    pool: list[Candidate], requirements: list[tuple[int, str, int]], skipped: list[dict[str, Any]]
+    pool: list[Candidate],
+    requirements: list[tuple[int, str, int]],
+    skipped: list[Skip],
+    levels: dict[tuple[int, int], int],
 ) -> tuple[list[Candidate], str]:
     """Keep the exact matches (every skill at its level), else those closest to it (smallest
     total proficiency shortfall). Tell which mode applied."""
     if not requirements:
         return pool, "none"
-    levels: dict[tuple[int, int], int] = {
-        (agent_id, skill_id): level
-        for agent_id, skill_id, level in AgentSkill.objects.filter(
-            agent_id__in=[c.user.pk for c in pool], skill_id__in=[r[0] for r in requirements]
-        ).values_list("agent_id", "skill_id", "proficiency")
-    }
+    get = levels.get
     for candidate in pool:
-        candidate.shortfall = sum(
-            max(0, level - levels.get((candidate.user.pk, skill_id), 0))
-            for skill_id, _name, level in requirements
-        )
-    exact = [c for c in pool if c.shortfall == 0]
-    if exact:
-        chosen, mode = exact, "exact"
-    else:
-        best = min((c.shortfall for c in pool), default=0)
-        chosen, mode = [c for c in pool if c.shortfall == best], "closest"
-    for candidate in pool:
-        if candidate not in chosen:
-            skipped.append(
-                skip_entry(candidate.user, "skills", f"short by {candidate.shortfall} levels")
-            )
+        agent_id = candidate.agent_id
+        shortfall = 0
+        for skill_id, _name, level in requirements:
+            missing = level - get((agent_id, skill_id), 0)
+            if missing > 0:
+                shortfall += missing
+        candidate.shortfall = shortfall
+    best = min((c.shortfall for c in pool), default=0)
+    chosen = [c for c in pool if c.shortfall == best]
+    mode = "exact" if best == 0 else "closest"
+    if len(chosen) < len(pool):
+        for candidate in pool:
+            if candidate.shortfall != best:
+                detail = f"short by {candidate.shortfall} levels"
+                skipped.append((candidate.agent_id, candidate.name, "skills", detail))
     return chosen, mode
 
 
-def _idle(candidate: Candidate) -> tuple[bool, datetime]:
-    """Longest idle first: never assigned, then the oldest last assignment."""
-    last = candidate.profile.last_assigned_at
-    return (last is not None, last or timezone.now())
-
-
 def order_candidates(pool: list[Candidate], method: QueueMethod) -> list[Candidate]:
-    """Candidates in the order the queue's method tries them, each with its score."""
+    """Candidates in the order the queue's method tries them, each with its score. Ties go
+    to the longest idle: never assigned first, then the oldest last assignment."""
     if method.method == AssignmentMethod.ROUND_ROBIN:
-        by_id = sorted(pool, key=lambda c: c.user.pk)
+        by_id = sorted(pool, key=lambda c: c.agent_id)
         after = method.last_assigned_agent_id or 0
-        ordered = [c for c in by_id if c.user.pk > after] + [c for c in by_id if c.user.pk <= after]
+        ordered = [c for c in by_id if c.agent_id > after] + [
+            c for c in by_id if c.agent_id <= after
+        ]
         for position, candidate in enumerate(ordered):
             candidate.score = position
         return ordered
     if method.method == AssignmentMethod.LEAST_ACTIVE:
         for candidate in pool:
             candidate.score = candidate.active
-        return sorted(pool, key=lambda c: (c.active, *_idle(c), c.user.pk))
-    for candidate in pool:
-        candidate.score = candidate.left
-    return sorted(pool, key=lambda c: (-c.left, *_idle(c), c.user.pk))
+    else:
+        for candidate in pool:
+            candidate.score = -(candidate.capacity.max_units - candidate.used)
+    ordered = sorted(
+        pool,
+        key=lambda c: (
+            c.score,
+            c.last_assigned_at is not None,
+            c.last_assigned_at or _NEVER,
+            c.agent_id,
+        ),
+    )
+    if method.method != AssignmentMethod.LEAST_ACTIVE:
+        for candidate in ordered:
+            candidate.score = -candidate.score  # capacity left: the higher the better
+    return ordered
 
 
 def why_won(winner: Candidate, ordered: list[Candidate], method: QueueMethod, last: str) -> str:

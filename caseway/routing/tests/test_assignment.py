@@ -1,9 +1,12 @@
 """Assignment of waiting cases: skills, methods, presence, hours, capacity, offers, picking."""
 
 import datetime
+from collections import Counter
 from datetime import UTC
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from caseway.cases import services as case_services
@@ -27,6 +30,7 @@ from caseway.routing.models import (
     WorkKind,
 )
 from caseway.routing.offers import accept_offer, decline_offer, pick_case
+from caseway.routing.presence import ensure_loads
 from caseway.routing.tests.factories import (
     CaseRequirementFactory,
     QueueRoutingFactory,
@@ -345,6 +349,60 @@ class TestSweep:
         assert assign_waiting_cases(queue_ids=[queue.pk]) == 1
         assert owner_of(mine) == ada
         assert owner_of(theirs) is None
+
+    def test_one_batch_counts_each_case_before_choosing_for_the_next(self, queue):
+        ada = make_agent(queue, name="Ada", capacity=3)
+        bob = make_agent(queue, name="Bob", capacity=2)
+        cases = WaitingCaseFactory.create_batch(7, queue=queue)
+        queue_router = SkillFactory(name="Routers")
+        CaseRequirementFactory(case=cases[0], skill=queue_router, min_proficiency=1)
+
+        assert assign_waiting_cases(queue_ids=[queue.pk]) == 5
+
+        held = Counter(owner_of(case) for case in cases)
+        assert held == {ada: 3, bob: 2, None: 2}
+        assert AgentLoad.objects.get(agent=ada, work_kind=WorkKind.CASE).active == 3
+        assert AgentLoad.objects.get(agent=bob, work_kind=WorkKind.CASE).active == 2
+        assert {p.agent: p.presence for p in AgentProfile.objects.all()} == {
+            ada: Presence.BUSY,
+            bob: Presence.BUSY,
+        }
+        # Highest capacity: 3 left beats 2, then the two alternate, each decision as it saw it.
+        lefts = [
+            decisions(case, DecisionKind.ASSIGN)[0].explanation["winner"]["why"]
+            for case in cases[:5]
+        ]
+        assert lefts[0] == "most capacity left (3 of 3)"
+        assert lefts[1].startswith("most capacity left (2 of ")
+        [wait] = decisions(cases[5])
+        assert wait.kind == DecisionKind.WAIT
+        assert wait.explanation["skipped_counts"] == {"capacity": 2}
+        assert decisions(cases[6]) == []  # the queue ran out: the rest is left for later
+        assert Offer.objects.filter(status=OfferStatus.OFFERED).count() == 5
+
+    def test_a_batch_costs_the_same_statements_for_one_case_or_many(self, queue):
+        agents = [make_agent(queue, name=name, capacity=40) for name in ("Ada", "Bob", "Cy")]
+        ensure_loads([agent.pk for agent in agents])
+
+        def statements(cases):
+            with CaptureQueriesContext(connection) as ran:
+                assert assign_waiting_cases(queue_ids=[queue.pk]) == len(cases)
+            return len(ran)
+
+        one = statements(WaitingCaseFactory.create_batch(1, queue=queue))
+        thirty = statements(WaitingCaseFactory.create_batch(30, queue=queue))
+
+        assert one == thirty <= 22  # savepoints included
+
+    def test_round_robin_takes_turns_within_a_batch(self, queue):
+        QueueRoutingFactory(queue=queue, method=AssignmentMethod.ROUND_ROBIN)
+        agents = [make_agent(queue, name=name) for name in ("Ada", "Bob", "Cy")]
+        cases = WaitingCaseFactory.create_batch(5, queue=queue)
+
+        assert assign_waiting_cases(queue_ids=[queue.pk]) == 5
+
+        assert [owner_of(case) for case in cases] == [*agents, *agents[:2]]
+        assert QueueRouting.objects.get(queue=queue).last_assigned_agent == agents[1]
 
     def test_a_routed_case_is_assigned_after_commit(
         self, queue, django_capture_on_commit_callbacks
