@@ -3,7 +3,7 @@
 from ninja import NinjaAPI
 
 from caseway.api.auth import session_auth, token_auth
-from caseway.api.endpoints import auth, case_actions, cases, queues, routing
+from caseway.api.endpoints import assist, auth, case_actions, cases, kb, queues, routing
 from caseway.api.errors import register_error_handlers
 
 api = NinjaAPI(
@@ -23,3 +23,5 @@ api.add_router("/cases", cases.router)
 api.add_router("/cases", case_actions.router)
 api.add_router("/queues", queues.router)
 api.add_router("/routing", routing.router)
+api.add_router("/kb", kb.router)
+api.add_router("/assist", assist.router)

@@ -23,6 +23,7 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS, task_backends
 from django_tasks_db.management.commands.db_worker import Worker
 
+from caseway.knowledge.services import apply_due_schedules
 from caseway.routing.sweeps import run_routing_sweep
 from caseway.sla.escalation import SWEEP_BATCH
 from caseway.sla.tasks import sweep_sla
@@ -180,9 +181,20 @@ def routing_sweep_job() -> PeriodicJob:
     return PeriodicJob(name="routing sweep", function=run_routing_sweep, interval=interval)
 
 
+# Scheduled publication and expiry run as deferred tasks; this catches up with any the task
+# backend could not defer or that were missed while no worker ran.
+KB_SCHEDULE_SECONDS = 60.0
+
+
+def kb_schedule_job() -> PeriodicJob:
+    return PeriodicJob(
+        name="knowledge schedule", function=apply_due_schedules, interval=KB_SCHEDULE_SECONDS
+    )
+
+
 def sweep_jobs() -> list[PeriodicJob]:
     """The periodic jobs every worker runs."""
-    return [sla_sweep_job(), routing_sweep_job()]
+    return [sla_sweep_job(), routing_sweep_job(), kb_schedule_job()]
 
 
 def uses_database_tasks() -> bool:

@@ -22,6 +22,10 @@ PATHS = {
     "/api/v1/routing/cases/{number}/decline": {"post"},
     "/api/v1/routing/cases/{number}/pick": {"post"},
     "/api/v1/routing/test": {"post"},
+    "/api/v1/kb/search": {"get"},
+    "/api/v1/assist/ask": {"post"},
+    "/api/v1/assist/feedback": {"post"},
+    "/api/v1/assist/handoff": {"post"},
 }
 
 

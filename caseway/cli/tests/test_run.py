@@ -38,5 +38,9 @@ def test_banner_lists_only_demo_logins_that_exist(django_user_model):
 def test_no_worker_thread_without_a_database_task_backend():
     # The tests run tasks with the immediate backend (conftest.py).
     assert not uses_database_tasks()
-    assert [service.name for service in background_services()] == ["SLA sweep", "routing sweep"]
+    assert [service.name for service in background_services()] == [
+        "SLA sweep",
+        "routing sweep",
+        "knowledge schedule",
+    ]
     assert background_services(with_worker=False) == []

@@ -29,6 +29,8 @@ BENCHES: dict[str, str] = {
     "intake": "bench.intake",
     "sla": "bench.sla",
     "routing": "bench.routing",
+    "search": "bench.search",
+    "bot": "bench.bot",
 }
 BENCH_DATABASE_ENV = "CASEWAY_BENCH_DATABASE"
 

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AssistConfig(AppConfig):
+    name = "caseway.assist"
+    label = "assist"
+    verbose_name = "Assist (bot)"

@@ -1,0 +1,55 @@
+"""A small public knowledge base, published and indexed (on-commit callbacks run at once)."""
+
+import pytest
+
+from caseway.knowledge import services as kb
+
+
+@pytest.fixture
+def published(db, django_capture_on_commit_callbacks):
+    def build(title, body, **fields):
+        with django_capture_on_commit_callbacks(execute=True):
+            article = kb.create_article(title=title, body=body, author=None, **fields)
+            article = kb.submit_for_review(article=article, actor=None)
+            article = kb.approve_article(article=article, actor=None)
+            return kb.publish_article(article=article, actor=None)
+
+    return build
+
+
+@pytest.fixture
+def knowledge_base(published):
+    return {
+        "password": published(
+            "Reset your password",
+            "<p>Passwords protect your account.</p>"
+            "<p>To reset your password, open Settings, choose Security and click "
+            "<b>Reset password</b>. We email you a link that works for one hour.</p>"
+            "<p>Contact your administrator if the email does not arrive.</p>",
+            questions=[
+                "I forgot my password",
+                "how do I reset my password",
+                "can't log in, lost password",
+            ],
+        ),
+        "delivery": published(
+            "Track a delivery",
+            "<p>Every order has a tracking number.</p>"
+            "<p>Open My orders and click Track to see where your parcel is.</p>",
+            questions=["where is my parcel", "track my order", "when will my package arrive"],
+        ),
+        "refund": published(
+            "Get a refund",
+            "<p>Refunds go back to the card you paid with within five working days.</p>",
+            questions=["I want my money back", "how do I get a refund"],
+        ),
+        "internal": published(
+            "Password escalation runbook",
+            "<p>Agents only: reset a customer's password by phone after checking their ID.</p>",
+            questions=["reset a customer password by phone"],
+            visibility="internal",
+        ),
+    }
+
+
+NONSENSE = "zebra quantum accordion sunset"
