@@ -328,3 +328,38 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class CaseArticle(models.Model):
+    """A knowledge article an agent linked to a case as used to resolve it."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="article_links")
+    article = models.ForeignKey(
+        "knowledge.Article", on_delete=models.CASCADE, related_name="case_links"
+    )
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    linked_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["linked_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "article"], name="case_article_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"article {self.article_id} on case {self.case_id}"
+
+
+class CaseEmbedding(models.Model):
+    """The meaning of a resolved case (subject and the customer's first message) as a vector
+    of the knowledge base's embedding model, for "similar resolved cases"."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="embedding")
+    vector = models.BinaryField()
+    text_hash = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"embedding of case {self.case_id}"

@@ -39,3 +39,11 @@ def email_notification(notification_id: int) -> str:
         notification.emailed_at = timezone.now()
         notification.save(update_fields=["emailed_at"])
         return "sent"
+
+
+@task()
+def index_resolved_case(case_id: int) -> str:
+    """Embed a resolved case for "similar resolved cases" (no-op if unchanged)."""
+    from caseway.cases.similar import index_cases
+
+    return "indexed" if index_cases([case_id]) else "unchanged"

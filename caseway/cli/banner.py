@@ -22,6 +22,9 @@ def render_banner(
     base = base_url.rstrip("/")
     rows = [
         (_("Customer portal"), base + PORTAL_PATH),
+        (_("Help center"), base + "/kb/"),
+        (_("Ask the bot"), base + "/help/ask/"),
+        (_("Community"), base + "/community/"),
         (_("Agent workspace"), base + WORKSPACE_PATH),
         (_("Admin"), base + ADMIN_PATH),
         (_("API docs"), base + API_DOCS_PATH),

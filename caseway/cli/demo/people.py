@@ -57,6 +57,13 @@ LEAD_ADMIN_MODELS = (
     ("sla", "businesscalendar"), ("sla", "businesshours"), ("sla", "holiday"),
     ("sla", "slapolicy"), ("sla", "slatarget"), ("sla", "slaaction"), ("sla", "entitlement"),
     ("cases", "queue"),
+    # The lead reviews and publishes articles (knowledge.review_article) and moderates.
+    ("knowledge", "article"), ("knowledge", "articleversion"), ("knowledge", "category"),
+    ("knowledge", "forumtopic"), ("knowledge", "forumreply"),
+)  # fmt: skip
+# Every agent writes articles and sends them for review.
+AUTHOR_PERMISSIONS = (
+    "add_article", "change_article", "view_article", "view_articleversion", "view_category",
 )  # fmt: skip
 LEAD_VIEW_MODELS = (
     ("sla", "slainstance"), ("sla", "entitlementcharge"), ("cases", "notification"),
@@ -216,6 +223,12 @@ def _create_agents(queues: dict[str, Queue]) -> dict[str, User]:
     for queue in queues.values():
         queue.supervisors.add(agents["lead"])
     _grant_admin(agents["lead"])
+    authoring = Permission.objects.filter(
+        content_type__app_label="knowledge", codename__in=AUTHOR_PERMISSIONS
+    )
+    for username, user in agents.items():
+        if username not in ("admin", "lead"):
+            user.user_permissions.add(*authoring)
     return agents
 
 

@@ -9,13 +9,16 @@ import random
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from caseway.cases.models import Activity, Case, Queue
+from caseway.cases.similar import index_all_resolved
 from caseway.cli.demo.contracts import create_contracts
 from caseway.cli.demo.dates import spread_dates
+from caseway.cli.demo.knowledge import create_knowledge
 from caseway.cli.demo.people import PREMIUM_SLUG, create_cast
 from caseway.cli.demo.routing import create_routing, end_shift, start_shift
 from caseway.cli.demo.stories import Storyteller
@@ -45,6 +48,7 @@ class SeedSummary:
     cases_by_queue: dict[str, int] = field(default_factory=dict)
     routed_by_rule: int = 0
     assigned_by_routing: int = 0
+    articles: int = 0
 
 
 def is_seeded() -> bool:
@@ -66,8 +70,16 @@ def seed_demo(*, cases: int = 200) -> SeedSummary | None:
         with _refusals_expected():
             case_ids = [teller.tell().pk for _ in range(cases)]
         spread_dates(case_ids=case_ids, rng=rng, days=30)
+        customers = list(
+            get_user_model().objects.filter(username__in=["customer", "manager"]).order_by("pk")
+        )
+        articles = create_knowledge(author=cast.agents["lead"], customers=customers)
+        index_all_resolved()  # "similar resolved cases" in the case view
         end_shift(cast)
-        return summarize(case_ids, agents=len(cast.agents), refused=teller.refused)
+        return replace(
+            summarize(case_ids, agents=len(cast.agents), refused=teller.refused),
+            articles=articles,
+        )
 
 
 @contextmanager

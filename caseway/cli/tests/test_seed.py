@@ -338,3 +338,17 @@ def test_the_team_starts_the_demo_in_several_presences(seeded):
     agent = AgentProfile.objects.get(agent__username="agent")
     assert agent.presence == Presence.AVAILABLE and not agent.is_auto_busy
     assert not Case.objects.filter(owner__isnull=True, status__in=OPEN_STATUSES).exists()
+
+
+def test_seed_publishes_a_help_center_and_starts_the_community(seeded):
+    from caseway.knowledge.forum_models import ForumTopic
+    from caseway.knowledge.models import Article, ArticleState, ArticleVisibility
+    from caseway.knowledge.search import search
+
+    published = Article.objects.filter(state=ArticleState.PUBLISHED)
+    assert published.filter(visibility=ArticleVisibility.PUBLIC).count() >= 12
+    assert published.filter(visibility=ArticleVisibility.INTERNAL).exists()
+    assert Article.objects.filter(state=ArticleState.IN_REVIEW).exists()
+    assert search("I forgot my password")[0].title == "Reset your password"
+    assert ForumTopic.objects.filter(accepted_reply__isnull=False).exists()
+    assert "help articles published" in seeded

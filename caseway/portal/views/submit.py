@@ -14,6 +14,7 @@ from caseway.connectors.messages import Sender
 from caseway.core.kinds import AddressKind
 from caseway.intake.exceptions import MessageRejected, NotEntitled
 from caseway.intake.services import receive
+from caseway.knowledge.feedback import note_case_opened, visitor_of
 from caseway.portal.forms import AnonymousCaseForm, CaseForm
 from caseway.portal.inbound import new_case_message, sender_for_contact
 from caseway.portal.tokens import make_case_token
@@ -69,6 +70,8 @@ def new_case(request: HttpRequest) -> HttpResponse:
                     form.add_error(None, rejected_message(bool(message.attachments)))
                     provider_id = uuid4()
                 else:
+                    # The suggested articles this visitor read did not deflect the case.
+                    note_case_opened(visitor=visitor_of(request.session.session_key))
                     if contact is not None:
                         return redirect("portal:case_detail", result.case.number)
                     token = make_case_token(result.case)

@@ -61,6 +61,8 @@ class Command(BaseCommand):
                 "routed": summary.routed_by_rule,
                 "assigned": summary.assigned_by_routing,
             },
+            _("  %(articles)d help articles published (/kb/; community at /community/)")
+            % {"articles": summary.articles},
             _("  logins: %(logins)s")
             % {"logins": ", ".join(f"{d.username}/{d.password}" for d in DEMO_LOGINS)},
         ]
