@@ -81,9 +81,15 @@ def inner_argv(options: dict[str, Any]) -> list[str]:
 
 
 def data_dir(given: str | None) -> Path:
-    if given:
-        return Path(given).resolve()
-    return Path(settings.BASE_DIR).parent / "shared" / "data" / "clinc150"
+    """CLINC150's directory: --data, else ../shared/data/clinc150 beside the checkout."""
+    path = (
+        Path(given).resolve()
+        if given
+        else Path(settings.BASE_DIR).parent / "shared" / "data" / "clinc150"
+    )
+    if not (path / "data_full.json").exists():
+        raise FileNotFoundError(f"no CLINC150 data_full.json in {path}: pass --data DIR")
+    return path
 
 
 def run(*, options: dict[str, Any], out: TextIO) -> dict[str, Any]:

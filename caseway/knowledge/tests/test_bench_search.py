@@ -9,11 +9,35 @@ from bench.search import evaluate, intent_title, rank_of, scores
 pytestmark = pytest.mark.django_db
 
 
-def test_bench_search_latency_prints_a_table_and_ends_with_one_json_line():
+SENTENCES = {
+    "translate": [
+        "how do you say hello in french", "translate thank you to spanish",
+        "what is the german word for apple", "say good night in italian",
+        "how would i say cheese in dutch",
+    ],
+    "balance": [
+        "what is my account balance", "how much money do i have", "show my checking balance",
+        "tell me my savings total", "how much is left in my account",
+    ],
+    "weather": [
+        "will it rain tomorrow", "what is the weather like today", "is it cold outside",
+        "do i need an umbrella", "what is the forecast for the weekend",
+    ],
+}  # fmt: skip
+
+
+def test_bench_search_latency_prints_a_table_and_ends_with_one_json_line(tmp_path):
+    # A tiny data set of CLINC150's shape: the benchmark never depends on files outside
+    # the repository in tests.
+    rows = [[text, intent] for intent, texts in SENTENCES.items() for text in texts]
+    (tmp_path / "data_full.json").write_text(
+        json.dumps({"train": rows, "val": rows, "test": rows, "oos_val": [], "oos_test": []})
+    )
     out = StringIO()
     call_command(
-        "bench", "search", "--articles", "40", "--queries", "10", "--skip-relevance", stdout=out
-    )
+        "bench", "search", "--articles", "40", "--queries", "10", "--skip-relevance",
+        "--data", str(tmp_path), stdout=out,
+    )  # fmt: skip
     lines = out.getvalue().strip().splitlines()
     figures = json.loads(lines[-1])
     assert figures["bench"] == "search"
