@@ -48,7 +48,7 @@ from caseway.cli.demo.texts import TEMPLATES, draw_values, fill
 from caseway.core.kinds import ChannelKind
 from caseway.customers.models import Account, AccountSize, Contact
 from caseway.routing import assignment
-from caseway.routing.assignment import assign_waiting_case, assign_waiting_cases
+from caseway.routing.assignment import assign_waiting_case
 from caseway.routing.models import (
     AgentLoad,
     AgentProfile,
@@ -68,6 +68,7 @@ from caseway.routing.models import (
 from caseway.routing.queries import capacities
 from caseway.routing.rules import CaseFacts
 from caseway.routing.services import place_case
+from caseway.routing.waiting import assign_waiting_cases
 
 BATCH = 2_000
 CHANNELS = [ChannelKind.EMAIL, ChannelKind.PORTAL, ChannelKind.SMS, ChannelKind.API]
@@ -376,7 +377,7 @@ def time_sweep(limit: int, profiler: cProfile.Profile | None) -> dict[str, Any]:
     counter = StatementKinds()
     batches: list[int] = []
     sizes: list[int] = []
-    inner = assignment._assign_batch
+    inner = assignment.assign_batch
 
     def timed_batch(case_ids: list[int], *args: Any, **kwargs: Any) -> Any:
         t0 = time.perf_counter_ns()
@@ -385,7 +386,7 @@ def time_sweep(limit: int, profiler: cProfile.Profile | None) -> dict[str, Any]:
         sizes.append(len(result.offers))
         return result
 
-    assignment._assign_batch = timed_batch
+    assignment.assign_batch = timed_batch
     try:
         cpu_started = time.process_time_ns()
         with connection.execute_wrapper(counter):
@@ -398,7 +399,7 @@ def time_sweep(limit: int, profiler: cProfile.Profile | None) -> dict[str, Any]:
                 profiler.disable()
         cpu = time.process_time_ns() - cpu_started
     finally:
-        assignment._assign_batch = inner
+        assignment.assign_batch = inner
     return {"assigned": assigned, "wall_ns": wall, "statements": counter.statements,
             "cpu_ns": cpu, "batches": sorted(batches),
             "batch_size": sum(sizes) / max(len(sizes), 1), "kinds": counter.kinds,

@@ -212,6 +212,9 @@ CASEWAY_CASE_PREFIX = os.environ.get("CASE_PREFIX", "CW")
 CASEWAY_SLA_SWEEP_SECONDS = float(os.environ.get("SLA_SWEEP_SECONDS", 15))
 # How often the worker overflows cases that waited too long and assigns what waits (seconds).
 CASEWAY_ROUTING_SWEEP_SECONDS = float(os.environ.get("ROUTING_SWEEP_SECONDS", 10))
+# Threads that assign different queues' batches at once in one sweep, on PostgreSQL (while
+# one waits for the database, another plans); SQLite always assigns one batch at a time.
+CASEWAY_ROUTING_SWEEP_THREADS = int(os.environ.get("ROUTING_SWEEP_THREADS", 2))
 # What an agent takes at once when no capacity profile of that kind of work is theirs.
 CASEWAY_DEFAULT_CASE_CAPACITY = int(os.environ.get("DEFAULT_CASE_CAPACITY", 10))
 CASEWAY_DEFAULT_CHAT_CAPACITY = int(os.environ.get("DEFAULT_CHAT_CAPACITY", 3))

@@ -38,13 +38,7 @@ from caseway.routing.models import (
     RoutingDecision,
 )
 from caseway.routing.pool import MissingLoads, Pool, lock_pool
-from caseway.routing.presence import (
-    display_name,
-    ensure_loads,
-    mark_full_busy,
-    restore_all_auto_busy,
-    set_loads,
-)
+from caseway.routing.presence import display_name, ensure_loads, mark_full_busy, set_loads
 from caseway.routing.queries import latest_decision
 from caseway.routing.ranking import (
     Candidate,
@@ -246,14 +240,14 @@ def _explain(
 
 
 @dataclass
-class _Batch:
+class BatchOutcome:
     offers: dict[int, Offer] = field(default_factory=dict)
     queue_exhausted: bool = False  # nobody in the queue can take any case now
 
 
-def _assign_batch(
+def assign_batch(
     case_ids: list[int], now: datetime, *, queue_id: int | None = None, skip_locked: bool
-) -> _Batch:
+) -> BatchOutcome:
     try:
         return _assign_batch_locked(case_ids, now, queue_id=queue_id, skip_locked=skip_locked)
     except MissingLoads as missing:
@@ -264,25 +258,25 @@ def _assign_batch(
 
 def _assign_batch_locked(
     case_ids: list[int], now: datetime, *, queue_id: int | None, skip_locked: bool
-) -> _Batch:
+) -> BatchOutcome:
     """Assign waiting cases of one queue in one transaction: lock them, lock the pool, plan
     every case in memory, then write the outcome in a fixed number of statements."""
     with transaction.atomic():
         queue, waiting = _lock_waiting(case_ids, queue_id=queue_id, skip_locked=skip_locked)
         if queue is None:
-            return _Batch()
+            return BatchOutcome()
         method = method_of(getattr(queue, "routing", None))
         if method.method == AssignmentMethod.ROUND_ROBIN:
             method = queue_method(queue.pk, lock=True)
         if method.method == AssignmentMethod.MANUAL:
             summary = _("%(queue)s is worked by hand; waits in queue") % {"queue": queue.name}
             _wait(waiting[0].case_id, queue.pk, summary, {"method": method.method}, now)
-            return _Batch(queue_exhausted=True)
+            return BatchOutcome(queue_exhausted=True)
         pool = lock_pool(queue.pk, method.work_kind, now)
         plans, exhausted = _plan(waiting, queue, pool, method, now)
         if plans:
             _write(plans, queue, pool, method, now)
-        return _Batch(
+        return BatchOutcome(
             offers={plan.case_id: plan.offer for plan in plans if plan.offer is not None},
             queue_exhausted=exhausted,
         )
@@ -406,54 +400,4 @@ def assign_waiting_case(*, case_id: int, now: datetime | None = None) -> Offer |
 
     Returns the offer made, or None (owned already, closed, or nobody could take it).
     """
-    return _assign_batch([case_id], now or timezone.now(), skip_locked=False).offers.get(case_id)
-
-
-def assign_waiting_cases(
-    *, queue_ids: list[int] | None = None, limit: int = 200, now: datetime | None = None
-) -> int:
-    """Try to assign up to `limit` waiting cases, queues by priority (highest first), each
-    oldest waiting first, in batches of one queue's cases; return how many were assigned.
-
-    Cases another process is assigning are skipped; a queue whose members are all away,
-    off hours or full is left at its first case nobody can take. Without `queue_ids` (the
-    sweep) agents whose daily capacity came back are made available first.
-    """
-    now = now or timezone.now()
-    if queue_ids is None:
-        restore_all_auto_busy(now=now)
-        queue_ids = list(Queue.objects.values_list("pk", flat=True))
-    priorities = dict(
-        QueueRouting.objects.filter(queue_id__in=queue_ids).values_list("queue_id", "priority")
-    )
-    levels: dict[int, list[int]] = {}
-    for queue_id in queue_ids:
-        levels.setdefault(priorities.get(queue_id, 0), []).append(queue_id)
-    assigned = 0
-    remaining = limit
-    for level in sorted(levels, reverse=True):
-        if remaining <= 0:
-            break
-        waiting = list(
-            Case.objects.filter(
-                queue_id__in=levels[level],
-                owner__isnull=True,
-                queued_at__isnull=False,
-                status__in=OPEN_STATUSES,
-            )
-            .order_by("queued_at", "pk")
-            .values_list("pk", "queue_id")[:remaining]
-        )
-        remaining -= len(waiting)
-        by_queue: dict[int, list[int]] = {}  # oldest waiting case's queue first
-        for case_id, queue_id in waiting:
-            by_queue.setdefault(queue_id, []).append(case_id)
-        for queue_id, case_ids in by_queue.items():
-            for start in range(0, len(case_ids), BATCH):
-                batch = _assign_batch(
-                    case_ids[start : start + BATCH], now, queue_id=queue_id, skip_locked=True
-                )
-                assigned += len(batch.offers)
-                if batch.queue_exhausted:
-                    break
-    return assigned
+    return assign_batch([case_id], now or timezone.now(), skip_locked=False).offers.get(case_id)

@@ -17,11 +17,12 @@ from django.utils import timezone
 
 from caseway.cases.events import CaseAssigned, CaseUpdated
 from caseway.cases.models import Case, Queue
-from caseway.routing.assignment import assign_waiting_case, assign_waiting_cases
+from caseway.routing.assignment import assign_waiting_case
 from caseway.routing.events import CaseRouted, PresenceChanged
 from caseway.routing.models import AgentProfile, Offer, OfferStatus, Presence, WorkKind
 from caseway.routing.presence import recount_load, restore_auto_busy
 from caseway.routing.queries import work_kind_of_case
+from caseway.routing.waiting import assign_waiting_cases
 
 logger = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 from caseway.cases import services as case_services
 from caseway.cases.models import OPEN_STATUSES, Case, priority_one_step_up
 from caseway.core.events import publish
-from caseway.routing.assignment import assign_waiting_cases
 from caseway.routing.events import CaseRouted
 from caseway.routing.models import DecisionKind, OverflowAction, QueueRouting, RoutingDecision
+from caseway.routing.waiting import assign_waiting_cases
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from caseway.cases import services as case_services
 from caseway.cases.models import Case, CaseStatus
 from caseway.cases.tests.factories import QueueFactory
 from caseway.core.events import publish
-from caseway.routing.assignment import assign_waiting_case, assign_waiting_cases
+from caseway.routing.assignment import assign_waiting_case
 from caseway.routing.events import CaseRouted
 from caseway.routing.exceptions import CaseTaken, NoOffer, OverCapacity
 from caseway.routing.models import (
@@ -38,6 +38,7 @@ from caseway.routing.tests.factories import (
     WaitingCaseFactory,
     make_agent,
 )
+from caseway.routing.waiting import assign_waiting_cases
 from caseway.sla.tests.factories import BusinessCalendarFactory
 
 pytestmark = pytest.mark.django_db

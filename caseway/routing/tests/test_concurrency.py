@@ -49,7 +49,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from caseway.cases.models import Case
-from caseway.routing.assignment import assign_waiting_case, assign_waiting_cases
+from caseway.routing.assignment import assign_waiting_case
+from caseway.routing.waiting import assign_waiting_cases
 from caseway.routing.exceptions import RoutingError
 from caseway.routing.offers import pick_case
 from caseway.routing.presence import set_presence
@@ -256,3 +257,20 @@ def test_an_agent_going_offline_and_back_while_sweeps_assign(world, tmp_path):
     assert not Case.objects.filter(owner=ada, status__in=OPEN_STATUSES).exists()
     assert Case.objects.filter(owner=bob).count() == Case.objects.filter(owner=cy).count() == 5
     assert not Offer.objects.filter(agent=ada, status=OfferStatus.OFFERED).exists()
+
+
+def test_a_sweep_assigns_queues_that_share_agents_in_threads_without_overfilling(tmp_path):
+    from caseway.routing.waiting import sweep_threads
+
+    queues = [QueueFactory(name=f"Q{n}", slug=f"q{n}") for n in range(6)]
+    agents = [make_agent(queues[0], name=name, capacity=CAPACITY) for name in ("Ada", "Bob")]
+    for queue in queues[1:]:
+        queue.members.add(*agents)  # every queue draws on the same two agents
+    for queue in queues:
+        WaitingCaseFactory.create_batch(4, queue=queue)
+    assert sweep_threads() == 2  # PostgreSQL, outside a transaction
+
+    results = run_workers([{"kind": "sweep", "limit": 500}] * 2, tmp_path)
+
+    assert sum(r["assigned"] for r in results) == len(agents) * CAPACITY
+    assert_consistent(agents, len(agents) * CAPACITY)
