@@ -1,9 +1,14 @@
 from django.contrib import admin
 
-from caseway.knowledge.admin_authoring import ArticleAdmin, ArticleVersionAdmin
+from caseway.knowledge.admin_authoring import (
+    ArticleAdmin,
+    ArticleAttachmentAdmin,
+    ArticleVersionAdmin,
+)
 from caseway.knowledge.models import (
     AlternateQuestion,
     Article,
+    ArticleAttachment,
     ArticleVersion,
     Category,
     SearchDocument,
@@ -19,6 +24,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 admin.site.register(Article, ArticleAdmin)
 admin.site.register(ArticleVersion, ArticleVersionAdmin)
+admin.site.register(ArticleAttachment, ArticleAttachmentAdmin)
 
 
 @admin.register(AlternateQuestion)

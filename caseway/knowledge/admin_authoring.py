@@ -21,9 +21,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from caseway.core.limits import attachment_refusal
 from caseway.knowledge import services
 from caseway.knowledge.exceptions import KnowledgeError
-from caseway.knowledge.models import Article, ArticleState, ArticleVersion
+from caseway.knowledge.models import Article, ArticleAttachment, ArticleState, ArticleVersion
 from caseway.knowledge.queries import version_diff
 
 REVIEW = "knowledge.review_article"
@@ -84,10 +85,13 @@ class ArticleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ["state", "visibility", "language", "category"]
     search_fields = ["title", "summary", "body_text", "questions__text"]
     raw_id_fields = ["owner"]
-    readonly_fields = ["state", "published_at", "current_version", "portal_link", "versions"]
+    readonly_fields = [
+        "state", "published_at", "current_version", "portal_link", "versions", "files",
+    ]  # fmt: skip
     actions = ["send_for_review", "approve", "send_back", "publish", "unpublish", "archive"]
     fieldsets = [
-        (None, {"fields": ["title", "state", "portal_link", "summary", "body", "questions"]}),
+        (None, {"fields": ["title", "state", "portal_link", "summary", "body", "questions",
+                           "files"]}),
         (_("Filing"), {"fields": ["category", "visibility", "language", "keyword_list",
                                   "product_list", "owner", "review_by"]}),
         (_("Publication"), {"fields": ["publish_at", "expires_at", "published_at",
@@ -99,6 +103,18 @@ class ArticleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         if article.pk and article.state == ArticleState.PUBLISHED and article.is_public:
             return format_html('<a href="{0}">{0}</a>', article.get_absolute_url())
         return "—"
+
+    @admin.display(description=_("Attachments"))
+    def files(self, article: Article) -> str:
+        if not article.pk:
+            return "—"
+        add = reverse("admin:knowledge_articleattachment_add") + f"?article={article.pk}"
+        listed = format_html_join(
+            mark_safe("<br>"),
+            "{} ({} bytes)",
+            ((a.filename, a.size) for a in article.attachments.all()),
+        )
+        return format_html('{}<br><a href="{}">{}</a>', listed, add, _("Add a file"))
 
     @admin.display(description=_("Versions"))
     def versions(self, article: Article) -> str:
@@ -260,3 +276,51 @@ class ArticleVersionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 self.message_user(request, f"{version}: {exc}", messages.WARNING)
             else:
                 self.message_user(request, _("Restored version %d") % version.number)
+
+
+class AttachmentForm(forms.ModelForm):  # type: ignore[type-arg]
+    upload = forms.FileField(label=_("File"))
+
+    class Meta:
+        model = ArticleAttachment
+        fields = ["article"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload = data.get("upload")
+        if upload is not None:
+            refusal = attachment_refusal(
+                filename=upload.name or "file",
+                content_type=upload.content_type or "application/octet-stream",
+                size=upload.size or 0,
+            )
+            if refusal:
+                raise forms.ValidationError(refusal)
+        return data
+
+
+class ArticleAttachmentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Files offered with articles, within the attachment limits (ATTACHMENT_MAX_BYTES,
+    ATTACHMENT_TYPES); added here, listed on the article's page."""
+
+    form = AttachmentForm
+    list_display = ["filename", "article", "content_type", "size", "created_at"]
+    search_fields = ["filename", "article__title"]
+    raw_id_fields = ["article"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(
+        self, request: HttpRequest, obj: ArticleAttachment, form: Any, change: bool
+    ) -> None:
+        upload = form.cleaned_data["upload"]
+        saved = services.attach_file(
+            article=form.cleaned_data["article"],
+            filename=upload.name,
+            content_type=upload.content_type or "application/octet-stream",
+            content=upload.read(),
+            actor=_actor(request),
+        )
+        obj.pk = saved.pk
+        obj._state.adding = False

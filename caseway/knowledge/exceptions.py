@@ -21,3 +21,7 @@ class VersionNotFound(KnowledgeError):
 
 class InvalidSchedule(KnowledgeError):
     """A publish or expiry date that makes no sense (expiry before publication)."""
+
+
+class AttachmentRefused(KnowledgeError):
+    """A file over the size limit or of a type we do not take."""

@@ -165,6 +165,28 @@ class AlternateQuestion(models.Model):
         return self.text
 
 
+def attachment_path(instance: ArticleAttachment, filename: str) -> str:
+    return f"kb/{instance.article_id}/{filename}"
+
+
+class ArticleAttachment(models.Model):
+    """A file offered with an article (a screenshot, a manual); checked against the same
+    size and type limits as case attachments, always served as a download."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["filename", "pk"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
 class SearchDocument(models.Model):
     """What search knows of one published article, written only by caseway.knowledge.index.
 
@@ -236,6 +258,7 @@ from caseway.knowledge.signals_models import (  # noqa: E402
 __all__ = [
     "AlternateQuestion",
     "Article",
+    "ArticleAttachment",
     "ArticleFeedback",
     "ArticleState",
     "ArticleVector",

@@ -10,6 +10,7 @@ process as a Snapshot, reloaded when the index's token changes; each search read
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -240,13 +241,33 @@ def candidates(
     allowed = _allowed(state, public_only=public_only, language=language)
     lexical: list[int] = []
     semantic: list[tuple[int, float]] = []
+    if floor is None:
+        floor = fusion().semantic_floor
+    if mode == "hybrid" and state.bm25 is None:
+        # PostgreSQL ranks the words while numpy ranks the vectors in another thread (both
+        # let go of the GIL): a hybrid search takes about as long as the slower of the two.
+        pending = _pool().submit(_semantic, state, query, depth, allowed, floor)
+        lexical = _lexical(state, query, depth, allowed, public_only, language)
+        return lexical, pending.result()
     if mode in ("hybrid", "lexical"):
         lexical = _lexical(state, query, depth, allowed, public_only, language)
     if mode in ("hybrid", "semantic"):
-        if floor is None:
-            floor = fusion().semantic_floor
         semantic = _semantic(state, query, depth, allowed, floor)
     return lexical, semantic
+
+
+_executor: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The threads semantic ranking runs in beside PostgreSQL's lexical query."""
+    global _executor
+    if _executor is None:
+        with _pool_lock:
+            if _executor is None:
+                _executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="kb-semantic")
+    return _executor
 
 
 def fuse(

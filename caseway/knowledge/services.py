@@ -5,18 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.text import slugify
+from django.utils.text import get_valid_filename, slugify
 
+from caseway.core.limits import attachment_refusal
 from caseway.core.sanitize import clean_html
 from caseway.knowledge.exceptions import (
     ArticleNotEditable,
     ArticleTransitionNotAllowed,
+    AttachmentRefused,
     InvalidSchedule,
     VersionNotFound,
 )
@@ -24,6 +28,7 @@ from caseway.knowledge.models import (
     ARTICLE_TRANSITIONS,
     AlternateQuestion,
     Article,
+    ArticleAttachment,
     ArticleState,
     ArticleVersion,
     ArticleVisibility,
@@ -355,3 +360,20 @@ def _set_questions(article: Article, questions: Sequence[str]) -> None:
 
 def _words(values: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(str(v).strip() for v in values if str(v).strip()))
+
+
+def attach_file(
+    *, article: Article, filename: str, content_type: str, content: bytes,
+    actor: AbstractBaseUser | None,
+) -> ArticleAttachment:  # fmt: skip
+    """Offer a file with the article; AttachmentRefused when it breaks the limits."""
+    name = get_valid_filename(Path(filename).name) or "file"
+    refusal = attachment_refusal(filename=name, content_type=content_type, size=len(content))
+    if refusal:
+        raise AttachmentRefused(refusal)
+    attachment = ArticleAttachment(
+        article=article, filename=name, content_type=content_type, size=len(content)
+    )
+    attachment.file.save(name, ContentFile(content), save=False)
+    attachment.save()
+    return attachment

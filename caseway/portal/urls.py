@@ -29,6 +29,11 @@ urlpatterns = [
     path("kb/suggest/", kb.kb_suggest, name="kb_suggest"),
     path("kb/topics/<slug:slug>/", kb.kb_category, name="kb_category"),
     path("kb/<int:article_id>/feedback/", kb.kb_feedback, name="kb_feedback"),
+    path(
+        "kb/<int:article_id>/files/<int:attachment_id>/",
+        kb.kb_attachment,
+        name="kb_attachment",
+    ),
     path("kb/<int:article_id>/<slug:slug>/", kb.kb_article, name="kb_article"),
     path("community/", community.topic_list, name="community"),
     path("community/ask/", community.ask, name="community_ask"),

@@ -14,7 +14,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from caseway.cases.models import CaseArticle
+from caseway.cases.models import Case, CaseArticle
 from caseway.customers.tests.factories import ContactFactory, IdentityFactory, UserFactory
 from caseway.knowledge import services
 from caseway.knowledge.forum_models import ForumTopic
@@ -84,6 +84,26 @@ def test_self_help_community_and_the_agents_knowledge_panel(browser, live_server
     expect(page.get_by_test_id("kb-thanks")).to_be_visible()
     step.shot(page, "article-rated")
     assert ArticleFeedback.objects.get().helpful is True
+
+    # The bot answers in the customer's words with a passage of the article, and hands a
+    # question it cannot answer to a person: a case with the conversation.
+    page.goto(f"{url}/help/ask/")
+    page.locator("[name=question]").fill("how can I reset my password")
+    page.get_by_role("button", name="Ask", exact=True).click()
+    expect(page.get_by_test_id("assist-passage")).to_contain_text("Forgot password")
+    expect(page.get_by_test_id("assist-article-link")).to_have_text("Reset your password")
+    step.shot(page, "bot-answer")
+    page.locator("[name=question]").fill("zebra quantum accordion sunset")
+    page.get_by_role("button", name="Ask", exact=True).click()
+    expect(page.get_by_test_id("assist-person")).to_be_visible()
+    page.locator("[name=name]").fill("Vera Visitor")
+    page.locator("[name=email]").fill("vera@initech.test")
+    page.get_by_test_id("assist-handoff").click()
+    expect(page.get_by_test_id("assist-handoff-done")).to_be_visible()
+    handed = Case.objects.get(contact__email="vera@initech.test")
+    expect(page.get_by_test_id("case-number")).to_have_text(handed.number)
+    assert "zebra quantum accordion sunset" in handed.activities.first().text
+    step.shot(page, "bot-handoff")
 
     # Another visitor types a subject on the new case form and sees suggestions.
     page.goto(f"{url}/cases/new/")

@@ -131,3 +131,28 @@ def test_edits_make_versions_with_a_diff_and_restore(client, author):
     article.refresh_from_db()
     assert article.current_version == 3
     assert "sign-in page" not in article.body
+
+
+def test_a_file_is_added_to_an_article_within_the_limits(client, author):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    author.user_permissions.add(
+        *Permission.objects.filter(codename__in=["add_articleattachment", "view_articleattachment"])
+    )
+    client.force_login(author)
+    write(client)
+    article = Article.objects.get()
+    ok = SimpleUploadedFile("steps.png", b"\\x89PNG demo", content_type="image/png")
+    response = client.post(
+        "/admin/knowledge/articleattachment/add/", {"article": article.pk, "upload": ok}
+    )
+    assert response.status_code == 302, response.content.decode()[:1500]
+    assert article.attachments.get().filename == "steps.png"
+
+    bad = SimpleUploadedFile("run.exe", b"MZ", content_type="application/x-msdownload")
+    response = client.post(
+        "/admin/knowledge/articleattachment/add/", {"article": article.pk, "upload": bad}
+    )
+    assert response.status_code == 200
+    assert "not accepted" in response.content.decode()
+    assert article.attachments.count() == 1

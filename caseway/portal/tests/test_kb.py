@@ -207,3 +207,44 @@ def test_opening_a_case_after_reading_a_suggestion_is_no_deflection(client, arti
     view = ArticleView.objects.get()
     assert view.led_to_case is True
     assert view.visitor == visitor_of(client.session.session_key)
+
+
+def test_an_articles_files_are_listed_and_downloaded(client, articles, author):
+    article = articles["invoice"]
+    attachment = services.attach_file(
+        article=article, filename="../guide.pdf", content_type="application/pdf",
+        content=b"%PDF-1.4 demo", actor=author,
+    )  # fmt: skip
+    page = client.get(f"/kb/{article.pk}/{article.slug}/").content.decode()
+    assert "guide.pdf" in page
+
+    response = client.get(f"/kb/{article.pk}/files/{attachment.pk}/")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert b"".join(response.streaming_content) == b"%PDF-1.4 demo"
+
+
+def test_files_of_unpublished_articles_are_not_served(client, author):
+    draft = services.create_article(title="Draft", body="<p>x</p>", author=author)
+    attachment = services.attach_file(
+        article=draft, filename="a.txt", content_type="text/plain", content=b"x", actor=author
+    )
+    assert client.get(f"/kb/{draft.pk}/files/{attachment.pk}/").status_code == 404
+
+
+def test_a_file_of_a_refused_type_or_size_is_not_attached(author, settings):
+    from caseway.knowledge.exceptions import AttachmentRefused
+
+    article = services.create_article(title="Draft", body="<p>x</p>", author=author)
+    with pytest.raises(AttachmentRefused):
+        services.attach_file(
+            article=article, filename="run.exe", content_type="application/x-msdownload",
+            content=b"MZ", actor=author,
+        )  # fmt: skip
+    settings.CASEWAY_ATTACHMENT_MAX_BYTES = 10
+    with pytest.raises(AttachmentRefused):
+        services.attach_file(
+            article=article, filename="big.txt", content_type="text/plain", content=b"x" * 11,
+            actor=author,
+        )  # fmt: skip
+    assert not article.attachments.exists()

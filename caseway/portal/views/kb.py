@@ -8,7 +8,7 @@ suggestions use. Customers see published public articles only.
 from __future__ import annotations
 
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -148,3 +148,16 @@ def kb_suggest(request: HttpRequest) -> HttpResponse:
         else []
     )
     return render(request, "portal/_kb_suggestions.html", {"hits": hits, "query": query})
+
+
+@require_GET
+def kb_attachment(request: HttpRequest, article_id: int, attachment_id: int) -> FileResponse:
+    """A file of a published public article, always as a download."""
+    article = _published(article_id)
+    attachment = get_object_or_404(article.attachments, pk=attachment_id)
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type or "application/octet-stream",
+    )
