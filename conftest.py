@@ -149,3 +149,19 @@ def make_message():
         return InboundMessage(**values)
 
     return build
+
+
+@pytest.fixture
+def publish_article(db, django_capture_on_commit_callbacks):
+    """publish_article(title, body, **fields) -> an article taken through review to published and
+    already in the search index (the index follows after commit)."""
+    from caseway.knowledge import services as kb
+
+    def build(title, body, **fields):
+        with django_capture_on_commit_callbacks(execute=True):
+            article = kb.create_article(title=title, body=body, author=None, **fields)
+            article = kb.submit_for_review(article=article, actor=None)
+            article = kb.approve_article(article=article, actor=None)
+            return kb.publish_article(article=article, actor=None)
+
+    return build

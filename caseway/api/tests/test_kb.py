@@ -9,27 +9,15 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def published(django_capture_on_commit_callbacks):
-    def build(title, body, **fields):
-        with django_capture_on_commit_callbacks(execute=True):
-            article = services.create_article(title=title, body=body, author=None, **fields)
-            article = services.submit_for_review(article=article, actor=None)
-            article = services.approve_article(article=article, actor=None)
-            return services.publish_article(article=article, actor=None)
-
-    return build
-
-
-@pytest.fixture
-def articles(published):
+def articles(publish_article):
     return {
-        "password": published(
+        "password": publish_article(
             "Reset your password",
             "<p>Open Settings and click <b>Reset password</b>.</p>",
             questions=["I forgot my password"],
         ),
-        "delivery": published("Track a delivery", "<p>See where your parcel is.</p>"),
-        "internal": published(
+        "delivery": publish_article("Track a delivery", "<p>See where your parcel is.</p>"),
+        "internal": publish_article(
             "Password escalation runbook",
             "<p>Agents only: reset a password by phone.</p>",
             visibility="internal",
@@ -71,8 +59,8 @@ def test_bad_parameters_are_422(db, params):
     assert Client().get("/api/v1/kb/search", params).status_code == 422
 
 
-def test_snippets_are_escaped(published):
-    published("Odd characters", "<p>Use &lt;b&gt; tags &amp; brackets in the editor.</p>")
+def test_snippets_are_escaped(publish_article):
+    publish_article("Odd characters", "<p>Use &lt;b&gt; tags &amp; brackets in the editor.</p>")
     [hit] = Client().get("/api/v1/kb/search", {"q": "editor brackets"}).json()
     assert "&lt;b&gt;" in hit["snippet"]
     assert "<b>" not in hit["snippet"]

@@ -2,25 +2,11 @@
 
 import pytest
 
-from caseway.knowledge import services as kb
-
 
 @pytest.fixture
-def published(db, django_capture_on_commit_callbacks):
-    def build(title, body, **fields):
-        with django_capture_on_commit_callbacks(execute=True):
-            article = kb.create_article(title=title, body=body, author=None, **fields)
-            article = kb.submit_for_review(article=article, actor=None)
-            article = kb.approve_article(article=article, actor=None)
-            return kb.publish_article(article=article, actor=None)
-
-    return build
-
-
-@pytest.fixture
-def knowledge_base(published):
+def knowledge_base(publish_article):
     return {
-        "password": published(
+        "password": publish_article(
             "Reset your password",
             "<p>Passwords protect your account.</p>"
             "<p>To reset your password, open Settings, choose Security and click "
@@ -32,18 +18,18 @@ def knowledge_base(published):
                 "can't log in, lost password",
             ],
         ),
-        "delivery": published(
+        "delivery": publish_article(
             "Track a delivery",
             "<p>Every order has a tracking number.</p>"
             "<p>Open My orders and click Track to see where your parcel is.</p>",
             questions=["where is my parcel", "track my order", "when will my package arrive"],
         ),
-        "refund": published(
+        "refund": publish_article(
             "Get a refund",
             "<p>Refunds go back to the card you paid with within five working days.</p>",
             questions=["I want my money back", "how do I get a refund"],
         ),
-        "internal": published(
+        "internal": publish_article(
             "Password escalation runbook",
             "<p>Agents only: reset a customer's password by phone after checking their ID.</p>",
             questions=["reset a customer password by phone"],

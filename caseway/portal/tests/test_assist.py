@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from caseway.assist.models import Conversation, ConversationOutcome
-from caseway.assist.tests.conftest import NONSENSE, knowledge_base, published  # noqa: F401
+from caseway.assist.tests.conftest import NONSENSE, knowledge_base  # noqa: F401
 from caseway.cases.models import Activity, ActivityKind, Case
 
 pytestmark = pytest.mark.django_db

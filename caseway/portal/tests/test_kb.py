@@ -22,37 +22,23 @@ def author(db):
 
 
 @pytest.fixture
-def publish(author, django_capture_on_commit_callbacks):
-    """publish(title=..., body=..., ...) -> a published article, in the search index."""
-
-    def build(title, body, **fields):
-        with django_capture_on_commit_callbacks(execute=True):
-            article = services.create_article(title=title, body=body, author=author, **fields)
-            article = services.submit_for_review(article=article, actor=author)
-            article = services.approve_article(article=article, actor=author)
-            return services.publish_article(article=article, actor=author)
-
-    return build
-
-
-@pytest.fixture
-def articles(publish):
+def articles(publish_article):
     billing = services.create_category(name="Billing")
     account = services.create_category(name="Your account")
     return {
-        "password": publish(
+        "password": publish_article(
             "Reset your password",
             "<p>Open <b>Settings</b>, choose Security and press Reset password.</p>",
             questions=["I forgot my password", "cannot log in"],
             category=account,
         ),
-        "invoice": publish(
+        "invoice": publish_article(
             "Download an invoice",
             "<p>Invoices are under Billing, one PDF per month.</p>",
             questions=["where is my invoice"],
             category=billing,
         ),
-        "refund": publish(
+        "refund": publish_article(
             "Ask for a refund",
             "<p>Refunds go back to the card you paid with within 5 days.</p>",
             questions=["I want my money back"],
@@ -61,7 +47,7 @@ def articles(publish):
     }
 
 
-def test_help_center_lists_topics_with_their_published_articles(client, articles, publish):
+def test_help_center_lists_topics_with_their_published_articles(client, articles, publish_article):
     services.create_category(name="Empty topic")
     response = client.get("/kb/")
     body = response.content.decode()
@@ -86,8 +72,8 @@ def test_search_ranks_the_right_article_and_highlights_the_words(client, article
     )
 
 
-def test_search_escapes_what_the_article_says(client, publish):
-    publish("Angle brackets", "<p>Type &lt;script&gt;alert(1)&lt;/script&gt; to test</p>")
+def test_search_escapes_what_the_article_says(client, publish_article):
+    publish_article("Angle brackets", "<p>Type &lt;script&gt;alert(1)&lt;/script&gt; to test</p>")
     body = client.get("/kb/search/", {"q": "script alert"}).content.decode()
     assert "<script>alert(1)" not in body
     assert "&lt;" in body
@@ -99,8 +85,8 @@ def test_a_search_that_finds_nothing_is_recorded_as_such(client, articles):
     assert SearchLog.objects.get().results == 0
 
 
-def test_customers_never_see_internal_or_unpublished_articles(client, publish, author):
-    internal = publish(
+def test_customers_never_see_internal_or_unpublished_articles(client, publish_article, author):
+    internal = publish_article(
         "Internal escalation runbook",
         "<p>Escalate runbook steps.</p>",
         visibility=ArticleVisibility.INTERNAL,
@@ -113,9 +99,9 @@ def test_customers_never_see_internal_or_unpublished_articles(client, publish, a
 
 
 def test_article_page_shows_sanitised_body_related_articles_and_records_the_view(
-    client, articles, publish
+    client, articles, publish_article
 ):
-    publish("Invoices of past years", "<p>Older invoices are in the Billing archive.</p>")
+    publish_article("Invoices of past years", "<p>Older invoices are in the Billing archive.</p>")
     article = articles["invoice"]
     response = client.get(f"/kb/{article.pk}/{article.slug}/?from=portal")
     body = response.content.decode()

@@ -12,20 +12,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def publish(agent, django_capture_on_commit_callbacks):
-    def build(title, body, **fields):
-        with django_capture_on_commit_callbacks(execute=True):
-            article = services.create_article(title=title, body=body, author=agent, **fields)
-            article = services.submit_for_review(article=article, actor=agent)
-            article = services.approve_article(article=article, actor=agent)
-            return services.publish_article(article=article, actor=agent)
-
-    return build
-
-
-@pytest.fixture
-def fire(publish):
-    return publish(
+def fire(publish_article):
+    return publish_article(
         "Printer on fire: what to do",
         "<p>Unplug the printer and use a CO2 extinguisher. Never use water.</p>",
         questions=["my printer is on fire", "printer smoke"],
@@ -34,8 +22,8 @@ def fire(publish):
 
 
 @pytest.fixture
-def unrelated(publish):
-    return publish("Change your invoice address", "<p>Billing, then Address.</p>")
+def unrelated(publish_article):
+    return publish_article("Change your invoice address", "<p>Billing, then Address.</p>")
 
 
 def test_the_panel_suggests_articles_for_the_case_internal_ones_too(
