@@ -7,20 +7,12 @@ from __future__ import annotations
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 
-from caseway.cases.exceptions import NotAnAgent
 from caseway.cases.models import Activity, ActivityKind, Case, CaseArticle
-from caseway.cases.queries import is_agent
-from caseway.cases.services import add_system_event
+from caseway.cases.services import add_system_event, require_agent
 from caseway.knowledge import services as knowledge_services
 from caseway.knowledge.models import Article
-
-
-def _require_agent(user: AbstractBaseUser) -> None:
-    if not is_agent(user):
-        raise NotAnAgent(str(user))
 
 
 def linked_articles(case: Case) -> list[CaseArticle]:
@@ -29,7 +21,7 @@ def linked_articles(case: Case) -> list[CaseArticle]:
 
 def link_article(*, case: Case, article: Article, actor: AbstractBaseUser) -> CaseArticle:
     """Mark the article as used to resolve the case (once), with a line on the timeline."""
-    _require_agent(actor)
+    require_agent(actor)
     try:
         with transaction.atomic():
             link = CaseArticle.objects.create(
@@ -47,7 +39,7 @@ def link_article(*, case: Case, article: Article, actor: AbstractBaseUser) -> Ca
 
 
 def unlink_article(*, case: Case, article: Article, actor: AbstractBaseUser) -> bool:
-    _require_agent(actor)
+    require_agent(actor)
     deleted, _rows = CaseArticle.objects.filter(case=case, article=article).delete()
     return bool(deleted)
 
@@ -77,13 +69,10 @@ def draft_article_from_case(*, case: Case, actor: AbstractBaseUser) -> Article:
     """A draft article: the case's subject as title and alternate question, the customer's
     question and the agent's last public reply as body (plain text, escaped, for the author to
     edit and send for review). The draft is linked to the case."""
-    _require_agent(actor)
+    require_agent(actor)
     question = first_question(case)
     resolution = _resolution(case)
-    body = (
-        f"<h2>{escape(_('Question'))}</h2>{linebreaks(escape(question))}"
-        f"<h2>{escape(_('Answer'))}</h2>{linebreaks(escape(resolution))}"
-    )
+    body = knowledge_services.question_answer_body(question=question, answer=resolution)
     with transaction.atomic():
         article = knowledge_services.create_article(
             title=case.subject or _("Untitled"),

@@ -60,7 +60,8 @@ def _label(user: AbstractBaseUser | None) -> str:
     return user.get_full_name() or user.get_username()  # type: ignore[attr-defined]
 
 
-def _require_agent(user: AbstractBaseUser) -> None:
+def require_agent(user: AbstractBaseUser) -> None:
+    """Raise NotAnAgent unless the user works cases."""
     if not is_agent(user):
         raise NotAnAgent(str(user))
 
@@ -196,7 +197,7 @@ def record_reply(
     Sets the first response time, moves a new case to active, and optionally changes the
     status in the same transaction ("reply and set waiting on customer").
     """
-    _require_agent(agent)
+    require_agent(agent)
     at = at or timezone.now()
     attachments = list(attachments)
     if not text.strip() and not attachments:
@@ -242,7 +243,7 @@ def add_note(
     at: datetime | None = None,
 ) -> Activity:
     """Add an internal note, visible to agents only."""
-    _require_agent(agent)
+    require_agent(agent)
     attachments = list(attachments)
     if not text.strip() and not attachments:
         raise EmptyMessage()
@@ -306,7 +307,7 @@ def _set_status(
 @transaction.atomic
 def change_status(*, case: Case, status: str, actor: AbstractBaseUser) -> Case:
     """Move a case along its workflow (see CASE_TRANSITIONS)."""
-    _require_agent(actor)
+    require_agent(actor)
     case = Case.objects.select_for_update().get(pk=case.pk)
     if status == case.status:
         return case
@@ -326,9 +327,9 @@ def assign_case(
 
     `actor` None is Caseway itself (routing's assignment)."""
     if actor is not None:
-        _require_agent(actor)
+        require_agent(actor)
     if owner is not None:
-        _require_agent(owner)
+        require_agent(owner)
     case = Case.objects.select_for_update(of=("self",)).select_related("owner").get(pk=case.pk)
     if not case.is_open:
         raise CaseClosed(case.pk)
@@ -369,7 +370,7 @@ def assign_case(
 def change_priority(*, case: Case, priority: str, actor: AbstractBaseUser | None) -> Case:
     """Set a case's priority and audit it. `actor` None is Caseway itself (an SLA action)."""
     if actor is not None:
-        _require_agent(actor)
+        require_agent(actor)
     if priority not in CasePriority.values:
         raise ValueError(f"unknown priority {priority!r}")
     case = Case.objects.select_for_update().get(pk=case.pk)
@@ -389,7 +390,7 @@ def change_priority(*, case: Case, priority: str, actor: AbstractBaseUser | None
 def move_case(*, case: Case, queue: Queue, actor: AbstractBaseUser | None) -> Case:
     """Put a case into another queue and audit it. `actor` None is Caseway itself."""
     if actor is not None:
-        _require_agent(actor)
+        require_agent(actor)
     case = Case.objects.select_for_update(of=("self",)).select_related("queue").get(pk=case.pk)
     if case.queue_id == queue.pk:
         return case
@@ -425,7 +426,7 @@ def log_time(
     *, case: Case, agent: AbstractBaseUser, minutes: int, note: str = "", at: datetime | None = None
 ) -> Activity:
     """Record time an agent spent on a case (it counts against hour-based entitlements)."""
-    _require_agent(agent)
+    require_agent(agent)
     if minutes <= 0 or minutes > 24 * 60:
         raise ValueError("minutes must be between 1 and 1440")
     at = at or timezone.now()

@@ -103,9 +103,12 @@ class SimilarCase:
     similarity: float
 
 
-def similar_resolved(case: Case, *, user: AbstractBaseUser, limit: int = 5) -> list[SimilarCase]:
-    """Resolved cases the user may see that are most like this one, most alike first."""
-    text = case_text(case)
+def similar_resolved(
+    case: Case, *, user: AbstractBaseUser, limit: int = 5, text: str | None = None
+) -> list[SimilarCase]:
+    """Resolved cases the user may see that are most like this one, most alike first.
+    `text` is case_text(case) when the caller has it already."""
+    text = case_text(case) if text is None else text
     matrix = _matrix()
     if not text or not len(matrix.case_ids):
         return []

@@ -57,6 +57,13 @@ class ForumTopicAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 self.message_user(request, _("Draft article created: %s") % article.title)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Signals are recorded by Caseway, never edited."""
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 class FoundFilter(admin.SimpleListFilter):
     title = _("results")
     parameter_name = "found"
@@ -73,30 +80,21 @@ class FoundFilter(admin.SimpleListFilter):
 
 
 @admin.register(SearchLog)
-class SearchLogAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SearchLogAdmin(ReadOnlyAdmin):
     list_display = ("query", "source", "results", "top_article", "created_at")
     list_filter = ("source", FoundFilter)
     search_fields = ("query",)
     date_hierarchy = "created_at"
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
 
 @admin.register(ArticleFeedback)
-class ArticleFeedbackAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ArticleFeedbackAdmin(ReadOnlyAdmin):
     list_display = ("article", "helpful", "comment", "created_at")
     list_filter = ("helpful",)
     search_fields = ("comment", "article__title")
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
 
 @admin.register(ArticleView)
-class ArticleViewAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ArticleViewAdmin(ReadOnlyAdmin):
     list_display = ("article", "source", "led_to_case", "created_at")
     list_filter = ("source", "led_to_case")
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, cast
 from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
-from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 
 from caseway.knowledge import services as article_services
@@ -166,10 +165,7 @@ def promote(*, topic: ForumTopic, actor: Reader) -> Article:
     reply = topic.accepted_reply
     if reply is None:
         raise ForumError(_("Only a topic with an accepted answer can become an article."))
-    body = (
-        f"<h2>{escape(_('Question'))}</h2>{linebreaks(escape(topic.body))}"
-        f"<h2>{escape(_('Answer'))}</h2>{linebreaks(escape(reply.body))}"
-    )
+    body = article_services.question_answer_body(question=topic.body, answer=reply.body)
     article = article_services.create_article(
         title=topic.title, body=body, questions=[topic.title], author=user, category=topic.category
     )

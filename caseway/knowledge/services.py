@@ -13,7 +13,9 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.html import escape, linebreaks
 from django.utils.text import get_valid_filename, slugify
+from django.utils.translation import gettext as _
 
 from caseway.core.limits import attachment_refusal
 from caseway.core.sanitize import clean_html
@@ -100,6 +102,15 @@ def create_article(
     _set_questions(article, questions)
     _record_version(article, author=author, note="created")
     return article
+
+
+def question_answer_body(*, question: str, answer: str) -> str:
+    """The body of a draft made from a question and its answer in plain text (a case, a
+    community thread): both escaped, under a heading each, for the author to edit."""
+    return (
+        f"<h2>{escape(_('Question'))}</h2>{linebreaks(escape(question))}"
+        f"<h2>{escape(_('Answer'))}</h2>{linebreaks(escape(answer))}"
+    )
 
 
 @transaction.atomic

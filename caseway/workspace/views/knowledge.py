@@ -12,7 +12,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from caseway.cases import articles as case_articles
 from caseway.cases.models import Case
-from caseway.cases.similar import similar_resolved
+from caseway.cases.similar import case_text, similar_resolved
 from caseway.knowledge.feedback import record_search
 from caseway.knowledge.models import Article
 from caseway.knowledge.queries import published_articles
@@ -25,15 +25,11 @@ SUGGESTED = 5
 QUERY_CHARS = 500
 
 
-def _query(case: Case) -> str:
-    first = case_articles.first_question(case)
-    return f"{case.subject}\n{first}"[:QUERY_CHARS].strip()
-
-
 def _panel(request: HttpRequest, case: Case) -> HttpResponse:
     linked = case_articles.linked_articles(case)
     linked_ids = {link.article_id for link in linked}
-    query = _query(case)
+    text = case_text(case)  # subject and the customer's first message
+    query = text[:QUERY_CHARS].strip()
     hits = search(query, limit=SUGGESTED, public_only=False, strict=True) if query else []
     record_search(
         query=case.subject or query, source=Source.AGENT, hits=[h.article_id for h in hits]
@@ -45,7 +41,7 @@ def _panel(request: HttpRequest, case: Case) -> HttpResponse:
             "case": case,
             "linked": linked,
             "suggested": [hit for hit in hits if hit.article_id not in linked_ids],
-            "similar": similar_resolved(case, user=agent_of(request)),
+            "similar": similar_resolved(case, user=agent_of(request), text=text),
         },
     )
 
