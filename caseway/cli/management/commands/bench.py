@@ -24,13 +24,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 import caseway
 from bench.databases import fresh_database, supports
 
-# name -> module with add_arguments(parser), inner_argv(options) and run(options=, out=)
+# name -> module with add_arguments(parser), inner_argv(options) and run(options=, out=),
+# and optionally inner_env(options): environment variables for the benchmark process.
 BENCHES: dict[str, str] = {
     "intake": "bench.intake",
     "sla": "bench.sla",
     "routing": "bench.routing",
     "search": "bench.search",
     "bot": "bench.bot",
+    "channels": "bench.channels",
 }
 BENCH_DATABASE_ENV = "CASEWAY_BENCH_DATABASE"
 
@@ -79,6 +81,10 @@ class Command(BaseCommand):
                 "DEBUG": "0",
                 "PYTHONPATH": _python_path(),
             }
+            # A benchmark may need settings in its process (webhook secrets, for one).
+            inner_env = getattr(module, "inner_env", None)
+            if inner_env is not None:
+                env.update(inner_env(options))
             argv = [sys.executable, "-m", "caseway", "bench", name, "--inner"]
             self._relay(argv + module.inner_argv(options), env)
 
