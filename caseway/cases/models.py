@@ -123,17 +123,28 @@ class Case(TimestampedModel):
         _("priority"), max_length=10, choices=CasePriority.choices, default=CasePriority.NORMAL
     )
     origin_channel = models.CharField(_("origin"), max_length=20, choices=ChannelKind.choices)
-    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="cases")
-    account = models.ForeignKey(
-        Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    # No single-column indexes on these keys: the (key, status) indexes of Meta serve every
+    # lookup by the key alone too, and each index more is written on every new case and on
+    # every reply (which updates last_activity_at, an indexed column).
+    contact = models.ForeignKey(
+        Contact, on_delete=models.PROTECT, related_name="cases", db_index=False
     )
-    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="cases")
+    account = models.ForeignKey(
+        Account,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
+        db_index=False,
+    )
+    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="cases", db_index=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="owned_cases",
+        db_index=False,
     )
     product = models.CharField(_("product"), max_length=120, blank=True)
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
@@ -212,7 +223,10 @@ class DeliveryStatus(models.TextChoices):
 class Activity(models.Model):
     """One entry on a case's timeline. Customers see only public ones (messages)."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="activities")
+    # Indexed by (case, created_at) in Meta, which serves lookups by case alone.
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="activities", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=ActivityKind.choices)
     channel = models.CharField(_("channel"), max_length=20, choices=ChannelKind.choices)
     is_public = models.BooleanField(_("public"), default=False)

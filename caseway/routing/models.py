@@ -372,7 +372,10 @@ class RoutingDecision(models.Model):
     """Why a case went where it went: the rule that matched, the candidates considered with
     their scores, why the winner won. Shown in the case view."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="routing_decisions")
+    # Indexed by (case, created_at) in Meta, which serves lookups by case alone.
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="routing_decisions", db_index=False
+    )
     kind = models.CharField(max_length=10, choices=DecisionKind.choices)
     rule = models.ForeignKey(
         RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -377,7 +377,10 @@ class SlaInstance(models.Model):
     the timer was cancelled); at most one timer per case and KPI is not completed.
     """
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="sla_instances")
+    # Indexed by (case, kpi) in Meta, which serves lookups by case alone.
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="sla_instances", db_index=False
+    )
     policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT, related_name="instances")
     entitlement = models.ForeignKey(
         Entitlement, null=True, blank=True, on_delete=models.SET_NULL, related_name="instances"
