@@ -55,7 +55,7 @@ def post_facebook(client):
             content_type="application/json",
             headers={
                 "X-Hub-Signature-256": facebook_signature(body) if signature is None else signature
-            },  # fmt: skip
+            },
         )
 
     return post
@@ -72,7 +72,7 @@ def post_x(client):
                 "X-Twitter-Webhooks-Signature": x_signature(body)
                 if signature is None
                 else signature
-            },  # fmt: skip
+            },
         )
 
     return post
