@@ -86,7 +86,7 @@ class FakeProvider:
 
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
-        self.next_id = 1863214001000000000
+        self.next_id = 1863214000999999999  # the first id handed out ends in 000
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
