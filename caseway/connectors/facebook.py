@@ -79,6 +79,10 @@ class FacebookAdapter:
 
     # -- out -----------------------------------------------------------------------------
 
+    def is_configured(self) -> bool:
+        """Replies can go out (the API token is set); otherwise they go to the portal."""
+        return bool(settings.CASEWAY_FACEBOOK_PAGE_ACCESS_TOKEN)
+
     def send(self, message: OutboundMessage) -> DeliveryReceipt:
         """A comment under the customer's latest post or comment, else a Messenger reply."""
         token = settings.CASEWAY_FACEBOOK_PAGE_ACCESS_TOKEN

@@ -18,8 +18,6 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from django.http import HttpRequest
-
 from caseway.connectors.exceptions import BadSignature, ConnectorError, PayloadRejected
 from caseway.connectors.messages import InboundMessage
 
@@ -60,17 +58,6 @@ def hex_signature(secret: str, body: bytes) -> str:
 def base64_signature(secret: str, data: bytes) -> str:
     """ "sha256=<base64>", as X signs webhooks and answers the CRC challenge."""
     return "sha256=" + base64.b64encode(hmac_sha256(secret, data)).decode()
-
-
-def raw_body(request: HttpRequest, *, limit: int) -> bytes:
-    """The request body, refused (PayloadRejected) past `limit` bytes."""
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    if length.isdigit() and int(length) > limit:
-        raise PayloadRejected(f"the body is {length} bytes; the limit is {limit}")
-    body = request.body
-    if len(body) > limit:
-        raise PayloadRejected(f"the body is {len(body)} bytes; the limit is {limit}")
-    return body
 
 
 def json_object(body: bytes) -> dict[str, Any]:

@@ -74,6 +74,10 @@ class XAdapter:
 
     # -- out -----------------------------------------------------------------------------
 
+    def is_configured(self) -> bool:
+        """Replies can go out (the API token is set); otherwise they go to the portal."""
+        return bool(settings.CASEWAY_X_ACCESS_TOKEN)
+
     def send(self, message: OutboundMessage) -> DeliveryReceipt:
         """A reply tweet to the customer's latest tweet, else a direct message."""
         token = settings.CASEWAY_X_ACCESS_TOKEN

@@ -65,7 +65,7 @@ def test_a_reply_on_a_comment_case_is_a_comment_under_it(post_facebook, provider
     assert activity.provider_id.startswith("sent-comment:998877665544332_")
 
 
-def test_a_wrong_page_token_marks_the_reply_failed_not_lost(
+def test_a_refused_page_token_marks_the_reply_failed_not_lost(
     post_facebook, provider, reply, settings
 ):
     settings.CASEWAY_FACEBOOK_PAGE_ACCESS_TOKEN = "expired"
@@ -124,3 +124,13 @@ def test_a_reply_tweet_longer_than_280_characters_is_refused(post_x, provider, r
     assert provider.calls == []
     assert activity.delivery_status == DeliveryStatus.FAILED
     assert "280" in activity.data["delivery_detail"]
+
+
+def test_without_a_page_token_a_reply_goes_to_the_portal(post_facebook, provider, reply, settings):
+    settings.CASEWAY_FACEBOOK_PAGE_ACCESS_TOKEN = ""
+    post_facebook(fixture_bytes("facebook", "messenger_message.json"))
+
+    activity = reply(Case.objects.get(), "Hello")
+
+    assert (activity.channel, activity.delivery_status) == ("portal", DeliveryStatus.DELIVERED)
+    assert provider.calls == []
