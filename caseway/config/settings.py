@@ -66,9 +66,11 @@ INSTALLED_APPS = [
     "caseway.routing",
     "caseway.intake",
     "caseway.assist",
+    "caseway.listening",
     "caseway.portal",
     "caseway.workspace",
     "caseway.api",
+    "caseway.social",
     "caseway.cli",
 ]
 
@@ -218,6 +220,23 @@ CASEWAY_ROUTING_SWEEP_THREADS = int(os.environ.get("ROUTING_SWEEP_THREADS", 2))
 # What an agent takes at once when no capacity profile of that kind of work is theirs.
 CASEWAY_DEFAULT_CASE_CAPACITY = int(os.environ.get("DEFAULT_CASE_CAPACITY", 10))
 CASEWAY_DEFAULT_CHAT_CAPACITY = int(os.environ.get("DEFAULT_CHAT_CAPACITY", 3))
+
+# Social channels: Facebook Page and X webhooks (/hooks/facebook/, /hooks/x/), replies through
+# their APIs, and social listening of public posts. An empty secret disables that webhook.
+CASEWAY_FACEBOOK_APP_SECRET = os.environ.get("FACEBOOK_APP_SECRET", "")
+CASEWAY_FACEBOOK_VERIFY_TOKEN = os.environ.get("FACEBOOK_VERIFY_TOKEN", "")
+CASEWAY_FACEBOOK_PAGE_ACCESS_TOKEN = os.environ.get("FACEBOOK_PAGE_ACCESS_TOKEN", "")
+CASEWAY_FACEBOOK_GRAPH_URL = os.environ.get("FACEBOOK_GRAPH_URL", "https://graph.facebook.com")
+CASEWAY_FACEBOOK_GRAPH_VERSION = os.environ.get("FACEBOOK_GRAPH_VERSION", "v21.0")
+CASEWAY_X_CONSUMER_SECRET = os.environ.get("X_CONSUMER_SECRET", "")
+CASEWAY_X_ACCESS_TOKEN = os.environ.get("X_ACCESS_TOKEN", "")
+CASEWAY_X_API_URL = os.environ.get("X_API_URL", "https://api.x.com")
+# Larger webhook bodies are refused (413) and kept, cut to this size, for inspection.
+CASEWAY_SOCIAL_WEBHOOK_MAX_BYTES = int(os.environ.get("SOCIAL_WEBHOOK_MAX_BYTES", 1024 * 1024))
+# A public post whose VADER compound score is at or below this is negative (chosen on labelled
+# tweets: docs/channels/social.md); negative or complaint posts open a case at this priority.
+CASEWAY_LISTENING_NEGATIVE_THRESHOLD = float(os.environ.get("LISTENING_NEGATIVE_THRESHOLD", -0.01))
+CASEWAY_LISTENING_PRIORITY = os.environ.get("LISTENING_PRIORITY", "high")
 
 LOGGING = {
     "version": 1,

@@ -6,6 +6,8 @@ class ConnectorsConfig(AppConfig):
     label = "connectors"
 
     def ready(self) -> None:
-        from caseway.connectors import portal, registry
+        from caseway.connectors import facebook, portal, registry, x
 
         registry.register(portal.PortalAdapter())
+        registry.register(facebook.FacebookAdapter())
+        registry.register(x.XAdapter())

@@ -23,14 +23,20 @@ def register(adapter: Adapter) -> None:
 
 
 def adapter_for(kind: str) -> Adapter:
-    try:
-        return _adapters[kind]
-    except KeyError:
-        raise NoAdapter(kind) from None
+    """The channel's adapter; NoAdapter when none is registered or it is not configured."""
+    if not has_adapter(kind):
+        raise NoAdapter(kind)
+    return _adapters[kind]
 
 
 def has_adapter(kind: str) -> bool:
-    return kind in _adapters
+    """Whether a reply can go out on this channel: an adapter is registered and, if it
+    tells (an optional is_configured() method, e.g. API credentials set), it is configured."""
+    adapter = _adapters.get(kind)
+    if adapter is None:
+        return False
+    is_configured = getattr(adapter, "is_configured", None)
+    return bool(is_configured()) if callable(is_configured) else True
 
 
 def registered_kinds() -> list[str]:

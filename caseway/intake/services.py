@@ -329,7 +329,7 @@ def _open_new_case(msg: InboundMessage, contact: Contact, *, at: datetime) -> Ca
     the priority routing chose; assignment to an agent follows after commit (CaseRouted).
     """
     product = str(msg.meta.get("product") or "")
-    priority = str(CasePriority.NORMAL)
+    priority = asked_priority(msg)
     choice = sla_services.choose_sla(
         contact=contact, channel=msg.channel, product=product, priority=priority
     )
@@ -366,6 +366,14 @@ def _open_new_case(msg: InboundMessage, contact: Contact, *, at: datetime) -> Ca
     sla_services.start_sla(case=case, choice=choice, at=at)
     routing_services.record_placement(case=case, placement=placement, at=at)
     return case
+
+
+def asked_priority(msg: InboundMessage) -> str:
+    """The priority a message asks its new case to start with: meta["priority"] when it is
+    one (social listening raises a negative post's), else normal. Routing rules see it as
+    the case's priority and may still set another."""
+    asked = str(msg.meta.get("priority") or "")
+    return asked if asked in CasePriority.values else str(CasePriority.NORMAL)
 
 
 def reply_channel_for(case: Case) -> str:

@@ -10,7 +10,22 @@ from caseway.cases.services import record_delivery
 from caseway.connectors.exceptions import ConnectorError, NoAdapter
 from caseway.connectors.messages import OutboundMessage, Sender
 from caseway.connectors.registry import adapter_for
-from caseway.core.kinds import AddressKind
+from caseway.core.kinds import AddressKind, ChannelKind
+from caseway.customers.models import Contact, Identity
+
+# Channels that reach a person by an id of their own, not by email or phone.
+SOCIAL_ADDRESS_KINDS: dict[str, str] = {
+    ChannelKind.FACEBOOK: AddressKind.FACEBOOK,
+    ChannelKind.X: AddressKind.X,
+}
+
+
+def _social_recipient(contact: Contact, kind: str) -> Sender | None:
+    """The contact's newest identity of that kind (their Facebook or X id), if any."""
+    identity = Identity.objects.filter(contact=contact, kind=kind).order_by("-pk").first()
+    if identity is None:
+        return None
+    return Sender(kind=kind, address=identity.address, name=contact.name)
 
 
 @task()
@@ -37,9 +52,12 @@ def deliver_reply(activity_id: int) -> str:
         address_kind = (
             AddressKind.PHONE if contact.phone and not contact.email else AddressKind.EMAIL
         )
+        to = Sender(kind=address_kind, address=contact.email or contact.phone, name=contact.name)
+        if activity.channel in SOCIAL_ADDRESS_KINDS:
+            to = _social_recipient(contact, SOCIAL_ADDRESS_KINDS[activity.channel]) or to
         message = OutboundMessage(
             channel=activity.channel,
-            to=Sender(kind=address_kind, address=contact.email or contact.phone, name=contact.name),
+            to=to,
             subject=activity.subject,
             text=activity.text,
             html=activity.html,
