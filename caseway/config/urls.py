@@ -7,5 +7,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("agent/", include("caseway.workspace.urls")),
+    path("hooks/", include("caseway.api.telephony.urls")),
     path("", include("caseway.portal.urls")),
 ]

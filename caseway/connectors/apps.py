@@ -7,5 +7,7 @@ class ConnectorsConfig(AppConfig):
 
     def ready(self) -> None:
         from caseway.connectors import portal, registry
+        from caseway.connectors.telephony.sms import SmsAdapter
 
         registry.register(portal.PortalAdapter())
+        registry.register(SmsAdapter())
