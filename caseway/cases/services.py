@@ -141,21 +141,24 @@ def record_inbound_message(
     is_new_case: bool = False,
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
+    kind: str = ActivityKind.MESSAGE_IN,
 ) -> Activity:
     """Append a customer's message to the timeline; a waiting or closed case becomes active.
 
     `case` must be locked by the caller (or just created, then `is_new_case`). Runs for every
-    inbound message, so its INSERT and UPDATE are precompiled (caseway.core.sql).
+    inbound message, so its INSERT and UPDATE are precompiled (caseway.core.sql). A phone
+    call (`kind` PHONE_CALL) may carry no text and is internal (customers see messages).
     """
     at = at or timezone.now()
     attachments = list(attachments)
-    if not text.strip() and not html.strip() and not attachments:
+    is_call = kind == ActivityKind.PHONE_CALL
+    if not is_call and not text.strip() and not html.strip() and not attachments:
         raise EmptyMessage()
     activity = Activity(
         case=case,
-        kind=ActivityKind.MESSAGE_IN,
+        kind=kind,
         channel=channel,
-        is_public=True,
+        is_public=not is_call,
         author_contact=contact,
         subject=subject[:300],
         text=text,
@@ -409,13 +412,21 @@ def move_case(*, case: Case, queue: Queue, actor: AbstractBaseUser | None) -> Ca
 
 
 def record_delivery(
-    *, activity_id: int, status: str, provider_id: str = "", detail: str = ""
+    *,
+    activity_id: int,
+    status: str,
+    provider_id: str = "",
+    detail: str = "",
+    data: dict[str, Any] | None = None,
 ) -> None:
-    """Store what the channel's provider said about an outbound message."""
+    """Store what the channel's provider said about an outbound message (`data` is merged
+    into the activity's data)."""
     activity = Activity.objects.get(pk=activity_id)
     activity.delivery_status = status
     if provider_id:
         activity.provider_id = provider_id[:300]
+    if data:
+        activity.data = {**activity.data, **data}
     if detail:
         activity.data = {**activity.data, "delivery_detail": detail}
     activity.save(update_fields=["delivery_status", "provider_id", "data"])

@@ -250,3 +250,19 @@ LOGGING = {
         "django_tasks": {"level": os.environ.get("TASKS_LOG_LEVEL", "WARNING")},
     },
 }
+
+# SMS and voice (Twilio-compatible). Disabled while TWILIO_AUTH_TOKEN is empty: the webhooks
+# answer 503 and SMS replies fail with that reason. Webhook signatures are checked against
+# TWILIO_WEBHOOK_BASE_URL (default SITE_URL) + the path Twilio called, so behind a proxy set
+# it to the public URL Twilio is given.
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
+TWILIO_SMS_FROM = os.environ.get("TWILIO_SMS_FROM", "")
+TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")
+TWILIO_WEBHOOK_BASE_URL = os.environ.get("TWILIO_WEBHOOK_BASE_URL", "") or SITE_URL
+TWILIO_WEBHOOK_MAX_BYTES = int(os.environ.get("TWILIO_WEBHOOK_MAX_BYTES", 64 * 1024))
+TWILIO_HTTP_TIMEOUT = float(os.environ.get("TWILIO_HTTP_TIMEOUT", 10))
+# Seconds an agent's phone rings before the caller is offered voicemail.
+TWILIO_DIAL_TIMEOUT = int(os.environ.get("TWILIO_DIAL_TIMEOUT", 20))
+TWILIO_VOICEMAIL_MAX_SECONDS = int(os.environ.get("TWILIO_VOICEMAIL_MAX_SECONDS", 120))

@@ -8,5 +8,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("agent/", include("caseway.workspace.urls")),
     path("hooks/", include("caseway.social.urls")),
+    path("hooks/", include("caseway.api.telephony.urls")),
     path("", include("caseway.portal.urls")),
 ]

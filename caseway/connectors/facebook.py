@@ -41,6 +41,7 @@ class FacebookAdapter:
     """A Facebook Page: Messenger conversations and public posts and comments."""
 
     kinds: tuple[str, ...] = (ChannelKind.FACEBOOK,)
+    address_kind = AddressKind.FACEBOOK  # replies go to the contact's page-scoped id
 
     # -- in ------------------------------------------------------------------------------
 

@@ -51,6 +51,8 @@ class InboundMessage:
     in_reply_to: tuple[str, ...] = ()
     continues_conversation: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
+    # A phone call (voice): recorded as a phone-call activity, which may carry no text.
+    is_call: bool = False
 
     def raw(self) -> dict[str, Any]:
         """A JSON-able copy of everything but attachment bytes (kept as their sizes)."""
@@ -73,6 +75,7 @@ class InboundMessage:
             "in_reply_to": list(self.in_reply_to),
             "continues_conversation": self.continues_conversation,
             "meta": self.meta,
+            "is_call": self.is_call,
         }
 
 
@@ -98,6 +101,8 @@ class DeliveryReceipt:
     status: str
     provider_id: str = ""
     detail: str = ""
+    # Kept on the outbound activity (e.g. the sids of an SMS sent in several parts).
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 def check_attachment(attachment: AttachmentIn) -> None:

@@ -42,3 +42,9 @@ def has_adapter(kind: str) -> bool:
 def registered_kinds() -> list[str]:
     """Channels a reply can go out on, in registration order."""
     return list(_adapters)
+
+
+def address_kind_for(kind: str) -> str:
+    """The kind of address the channel's adapter sends to ("" when any of the contact's
+    usual addresses will do)."""
+    return str(getattr(_adapters.get(kind), "address_kind", ""))

@@ -39,6 +39,7 @@ class XAdapter:
     """The company's X account: DM conversations and public mentions and replies."""
 
     kinds: tuple[str, ...] = (ChannelKind.X,)
+    address_kind = AddressKind.X  # replies go to the contact's X user id
 
     # -- in ------------------------------------------------------------------------------
 

@@ -148,6 +148,7 @@ def _receive(msg: InboundMessage) -> IntakeResult:
         is_new_case=is_new_case,
         data=msg.meta.get("activity_data") or {},
         at=now,
+        kind=ActivityKind.PHONE_CALL if msg.is_call else ActivityKind.MESSAGE_IN,
     )
     publish(
         MessageReceived(
@@ -214,7 +215,7 @@ def produced_activity(record: InboundRecord) -> Activity | None:
         .filter(
             channel=record.channel,
             provider_id=record.provider_id,
-            kind=ActivityKind.MESSAGE_IN,
+            kind__in=(ActivityKind.MESSAGE_IN, ActivityKind.PHONE_CALL),
         )
         .order_by("pk")
         .first()

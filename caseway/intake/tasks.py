@@ -9,23 +9,9 @@ from caseway.cases.models import Activity, ActivityKind, DeliveryStatus
 from caseway.cases.services import record_delivery
 from caseway.connectors.exceptions import ConnectorError, NoAdapter
 from caseway.connectors.messages import OutboundMessage, Sender
-from caseway.connectors.registry import adapter_for
-from caseway.core.kinds import AddressKind, ChannelKind
+from caseway.connectors.registry import adapter_for, address_kind_for
+from caseway.core.kinds import AddressKind
 from caseway.customers.models import Contact, Identity
-
-# Channels that reach a person by an id of their own, not by email or phone.
-SOCIAL_ADDRESS_KINDS: dict[str, str] = {
-    ChannelKind.FACEBOOK: AddressKind.FACEBOOK,
-    ChannelKind.X: AddressKind.X,
-}
-
-
-def _social_recipient(contact: Contact, kind: str) -> Sender | None:
-    """The contact's newest identity of that kind (their Facebook or X id), if any."""
-    identity = Identity.objects.filter(contact=contact, kind=kind).order_by("-pk").first()
-    if identity is None:
-        return None
-    return Sender(kind=kind, address=identity.address, name=contact.name)
 
 
 @task()
@@ -49,20 +35,15 @@ def deliver_reply(activity_id: int) -> str:
             .order_by("-created_at")
             .values_list("provider_id", flat=True)[:10]
         )
-        address_kind = (
-            AddressKind.PHONE if contact.phone and not contact.email else AddressKind.EMAIL
-        )
-        to = Sender(kind=address_kind, address=contact.email or contact.phone, name=contact.name)
-        if activity.channel in SOCIAL_ADDRESS_KINDS:
-            to = _social_recipient(contact, SOCIAL_ADDRESS_KINDS[activity.channel]) or to
         message = OutboundMessage(
             channel=activity.channel,
-            to=to,
+            to=_recipient(contact, activity.channel),
             subject=activity.subject,
             text=activity.text,
             html=activity.html,
             reference=case.number,
             in_reply_to=tuple(previous),
+            meta={"activity_id": activity.pk},
         )
         try:
             receipt = adapter_for(activity.channel).send(message)
@@ -81,5 +62,22 @@ def deliver_reply(activity_id: int) -> str:
             status=receipt.status,
             provider_id=receipt.provider_id,
             detail=receipt.detail,
+            data=receipt.data,
         )
         return receipt.status
+
+
+def _recipient(contact: Contact, channel: str) -> Sender:
+    """Where the reply goes: the contact's newest address of the kind the channel's adapter
+    sends to (a phone number for SMS), else their email, else their phone."""
+    kind = address_kind_for(channel)
+    if kind:
+        address = (
+            Identity.objects.filter(contact=contact, kind=kind)
+            .order_by("-pk")
+            .values_list("address", flat=True)
+            .first()
+        ) or (contact.phone if kind == AddressKind.PHONE else "")
+        return Sender(kind=kind, address=address or "", name=contact.name)
+    address_kind = AddressKind.PHONE if contact.phone and not contact.email else AddressKind.EMAIL
+    return Sender(kind=address_kind, address=contact.email or contact.phone, name=contact.name)

@@ -15,3 +15,12 @@ class CaseRouted:
 class PresenceChanged:
     agent_id: int
     presence: str
+
+
+@dataclass(frozen=True)
+class CallConnected:
+    """An agent answered a customer's call about a case (the workspace pops it open)."""
+
+    agent_call_id: int
+    case_id: int
+    agent_id: int

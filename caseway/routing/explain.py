@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from caseway.cases.models import Case, CasePriority
 from caseway.routing.models import (
+    AgentCall,
     AgentProfile,
     AssignmentMethod,
     DecisionKind,
@@ -36,6 +37,7 @@ class AgentBar:
     presence: str
     is_auto_busy: bool
     newest_offer_id: int
+    newest_call_id: int = 0  # the newest phone call the agent took (the workspace pops it)
 
     @property
     def state(self) -> str:
@@ -60,16 +62,22 @@ def agent_bar(agent: AbstractBaseUser) -> AgentBar:
     made to agents with a profile).
     """
     newest = Offer.objects.filter(agent_id=agent.pk).order_by("-pk").values("pk")[:1]
+    call = AgentCall.objects.filter(agent_id=agent.pk).order_by("-pk").values("pk")[:1]
     row = (
         AgentProfile.objects.filter(agent_id=agent.pk)
-        .annotate(newest_offer=Subquery(newest))
-        .values_list("presence", "is_auto_busy", "newest_offer")
+        .annotate(newest_offer=Subquery(newest), newest_call=Subquery(call))
+        .values_list("presence", "is_auto_busy", "newest_offer", "newest_call")
         .first()
     )
     if row is None:
         return AgentBar(presence=Presence.OFFLINE, is_auto_busy=False, newest_offer_id=0)
-    presence, is_auto_busy, newest_offer = row
-    return AgentBar(presence=presence, is_auto_busy=is_auto_busy, newest_offer_id=newest_offer or 0)
+    presence, is_auto_busy, newest_offer, newest_call = row
+    return AgentBar(
+        presence=presence,
+        is_auto_busy=is_auto_busy,
+        newest_offer_id=newest_offer or 0,
+        newest_call_id=newest_call or 0,
+    )
 
 
 def open_offer(case: Case, agent: AbstractBaseUser) -> Offer | None:

@@ -396,3 +396,24 @@ class RoutingDecision(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+
+class AgentCall(models.Model):
+    """An agent took a customer's phone call about a case: the workspace pops the case open
+    for them (the newest one they have not seen)."""
+
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="taken_calls"
+    )
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="agent_calls")
+    call_sid = models.CharField(max_length=64)
+    answered_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-answered_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["call_sid", "agent"], name="agent_call_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent} took {self.call_sid}"

@@ -120,6 +120,32 @@ class LogTimeForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, max_length=300)
 
 
+class LogCallForm(forms.Form):
+    """A call made or taken outside Caseway (bounds are cases.telephony.log_call's)."""
+
+    direction = forms.ChoiceField(
+        label=_("Direction"),
+        choices=[("outbound", _("I called the customer")), ("inbound", _("The customer called"))],
+    )
+    minutes = forms.IntegerField(
+        label=_("Duration (minutes)"),
+        min_value=0,
+        max_value=24 * 60,
+        error_messages={
+            "required": _("Enter how long the call lasted, in minutes."),
+            "invalid": _("Enter the call's length as a whole number of minutes."),
+            "min_value": _("A call cannot last less than nothing."),
+            "max_value": _("A call lasts at most 1440 minutes (a day)."),
+        },
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("What was said…")}),
+    )
+
+
 class StatusForm(forms.Form):
     # Every status parses; whether the case may go there is the service's decision.
     status = forms.ChoiceField(choices=CaseStatus.choices)

@@ -2,6 +2,7 @@ from django.urls import path
 
 from caseway.workspace.views import (
     auth,
+    calls,
     case_actions,
     case_list,
     case_view,
@@ -35,6 +36,7 @@ urlpatterns = [
     path("cases/<str:number>/priority/", case_actions.change_priority, name="priority"),
     path("cases/<str:number>/queue/", case_actions.move, name="move"),
     path("cases/<str:number>/time/", case_actions.log_time, name="log_time"),
+    path("cases/<str:number>/call/", calls.log_call, name="log_call"),
     path("cases/<str:number>/knowledge/", knowledge.knowledge_panel, name="knowledge"),
     path("cases/<str:number>/knowledge/link/", knowledge.link_article, name="link_article"),
     path("cases/<str:number>/knowledge/unlink/", knowledge.unlink_article, name="unlink_article"),

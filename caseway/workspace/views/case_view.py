@@ -16,10 +16,11 @@ from caseway.cases.queries import (
     queues_for_transfer,
     timeline_for,
 )
+from caseway.connectors.telephony.consent import opted_out_since
 from caseway.routing.explain import describe_decisions, offer_reason, open_offer
 from caseway.sla.queries import sla_summary_for_case
 from caseway.workspace.access import agent_of, agent_required, case_or_404
-from caseway.workspace.forms import LogTimeForm, NoteForm, ReplyForm, next_statuses
+from caseway.workspace.forms import LogCallForm, LogTimeForm, NoteForm, ReplyForm, next_statuses
 from caseway.workspace.views.shell import shell_context
 
 OTHER_CASES_SHOWN = 8
@@ -32,6 +33,7 @@ def case_context(
     reply_form: ReplyForm | None = None,
     note_form: NoteForm | None = None,
     log_time_form: LogTimeForm | None = None,
+    log_call_form: LogCallForm | None = None,
     composer_mode: str = "reply",
     composer_error: str = "",
 ) -> dict[str, Any]:
@@ -61,6 +63,9 @@ def case_context(
         "reply_form": reply_form or ReplyForm(case=case),
         "note_form": note_form or NoteForm(),
         "log_time_form": log_time_form or LogTimeForm(),
+        "log_call_form": log_call_form or LogCallForm(),
+        # A customer who texted STOP gets no SMS: the composer says so.
+        "sms_opted_out_at": opted_out_since(case.contact.phone) if case.contact.phone else None,
         "composer_mode": composer_mode,
         "composer_error": composer_error,
     }

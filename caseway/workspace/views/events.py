@@ -1,9 +1,10 @@
 """Server-sent events for the signed-in agent: a cue whenever something they see changed.
 
-Every few seconds the stream reads a cheap state (newest offer for the agent, the sidebar's
-numbers, presence, load; three queries) and sends an event naming what changed: `offer`,
-`counts`, `presence`, `load`. The page answers by asking the existing partial endpoints (the
-poll, the load meter), so rendering has one code path. The first event, `ready`, lets the page
+Every few seconds the stream reads a cheap state (newest offer and newest phone call taken
+by the agent, the sidebar's numbers, presence, load; three queries) and sends an event naming
+what changed: `offer`, `call` (the page pops the call's case), `counts`, `presence`, `load`.
+The page answers by asking the existing partial endpoints (the poll, the load meter), so
+rendering has one code path. The first event, `ready`, lets the page
 catch up on anything between its rendering and the connection.
 
 The database is read in a worker thread and the connection closed after each check, so an open
@@ -55,6 +56,7 @@ def read_state(agent: AbstractBaseUser) -> dict[str, Any]:
         )
         return {
             "offer": bar.newest_offer_id,
+            "call": bar.newest_call_id,
             "presence": bar.state,
             "counts": (
                 badges.counts.mine_version,
@@ -72,7 +74,9 @@ def read_state(agent: AbstractBaseUser) -> dict[str, Any]:
 def changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """The event types to send for a change of state, in a stable order."""
     names = [
-        name for name in ("offer", "counts", "presence", "load") if before[name] != after[name]
+        name
+        for name in ("offer", "call", "counts", "presence", "load")
+        if before[name] != after[name]
     ]
     if "presence" in names and "load" not in names:
         names.append("load")  # the meter sits next to the switcher and shares its refresh

@@ -1,6 +1,7 @@
 """What changed for the agent since the page loaded, asked every few seconds until websockets
 arrive: the sidebar's numbers, their presence (Caseway sets it busy at full capacity), new
-offers (a toast each) and, on "My cases", the list when it changed.
+offers (a toast each), phone calls the agent took (their case pops open) and, on "My cases",
+the list when it changed.
 
 Two queries besides the session's (the sidebar's numbers, grouped; presence with the newest
 offer id); one more when a new offer arrived, three more when "My cases" changed.
@@ -18,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from caseway.cases.queries import cases_visible_to
+from caseway.routing.calls import calls_after
 from caseway.routing.explain import agent_bar, offers_after, with_offer_flag
 from caseway.routing.models import OfferStatus
 from caseway.sla.queries import running_timers_prefetch
@@ -65,6 +67,8 @@ def poll(request: HttpRequest) -> HttpResponse:
             for offer in offers_after(agent, seen)
             if offer.status == OfferStatus.OFFERED and offer.case.owner_id == agent.pk
         ]
+    seen_call = _int(request.GET.get("seen_call", "0"))
+    new_calls = calls_after(agent.pk, seen_call) if bar.newest_call_id > seen_call else []
     context: dict[str, Any] = {
         "nav_counts": badges.counts,
         "nav_queues": [
@@ -80,6 +84,7 @@ def poll(request: HttpRequest) -> HttpResponse:
         "agent_bar": bar,
         "presence_changed": request.GET.get("presence", "") != bar.state,
         "new_offers": new_offers,
+        "new_calls": new_calls,
     }
     if "list" in request.GET and request.GET.get("mine", "") != badges.counts.mine_version:
         context.update(_my_cases(request, QueryDict(request.GET["list"])))

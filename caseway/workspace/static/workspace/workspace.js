@@ -97,6 +97,17 @@
     offers.forEach(function (toast) {
       window.setTimeout(function () { if (toast.isConnected) dismiss(toast); }, 15000);
     });
+    // A phone call the agent took pops its case open, unless they are writing something.
+    var calls = scope.matches && scope.matches(".toast-call") ? [scope] : [];
+    scope.querySelectorAll(".toast-call").forEach(function (t) { calls.push(t); });
+    calls.forEach(function (toast) {
+      var target = toast.dataset.open;
+      var writing = Array.prototype.some.call(
+        document.querySelectorAll(".composer textarea"), function (t) { return t.value.trim(); });
+      if (target && window.location.pathname !== target && !writing) {
+        window.location.assign(target);
+      }
+    });
     var kept = scope.matches && scope.matches("details[data-remember]") ? [scope] : [];
     scope.querySelectorAll("details[data-remember]").forEach(function (d) { kept.push(d); });
     kept.forEach(function (details) {
@@ -123,7 +134,7 @@
     }
     source.addEventListener("open", function () { window.cwLive = true; });
     source.addEventListener("ready", changed);  // catch up since the page was rendered
-    ["offer", "counts", "presence"].forEach(function (name) {
+    ["offer", "call", "counts", "presence"].forEach(function (name) {
       source.addEventListener(name, changed);
     });
     source.addEventListener("load", function () {
