@@ -219,6 +219,15 @@ CASEWAY_ROUTING_SWEEP_THREADS = int(os.environ.get("ROUTING_SWEEP_THREADS", 2))
 CASEWAY_DEFAULT_CASE_CAPACITY = int(os.environ.get("DEFAULT_CASE_CAPACITY", 10))
 CASEWAY_DEFAULT_CHAT_CAPACITY = int(os.environ.get("DEFAULT_CHAT_CAPACITY", 3))
 
+# Email channel (caseway.connectors.email, caseway.intake.mail): the inbound SMTP listener
+# `caseway run` starts (SMTP_LISTEN_PORT empty or 0: none), the largest message it takes
+# (larger: 552), and how often mailboxes with IMAP settings are polled (0: never).
+CASEWAY_SMTP_LISTEN_HOST = os.environ.get("SMTP_LISTEN_HOST", "127.0.0.1")
+CASEWAY_SMTP_LISTEN_PORT = int(os.environ.get("SMTP_LISTEN_PORT", "2525").strip() or 0)
+CASEWAY_EMAIL_MAX_BYTES = int(os.environ.get("EMAIL_MAX_BYTES", 25 * 1024 * 1024))
+CASEWAY_IMAP_POLL_SECONDS = float(os.environ.get("IMAP_POLL_SECONDS", 60))
+CASEWAY_IMAP_TIMEOUT_SECONDS = float(os.environ.get("IMAP_TIMEOUT_SECONDS", 30))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

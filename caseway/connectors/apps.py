@@ -7,5 +7,7 @@ class ConnectorsConfig(AppConfig):
 
     def ready(self) -> None:
         from caseway.connectors import portal, registry
+        from caseway.connectors.email.outbound import EmailAdapter
 
         registry.register(portal.PortalAdapter())
+        registry.register(EmailAdapter())

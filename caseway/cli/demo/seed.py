@@ -19,6 +19,7 @@ from caseway.cases.similar import index_all_resolved
 from caseway.cli.demo.contracts import create_contracts
 from caseway.cli.demo.dates import spread_dates
 from caseway.cli.demo.knowledge import create_knowledge
+from caseway.cli.demo.mailboxes import create_mailboxes
 from caseway.cli.demo.people import PREMIUM_SLUG, create_cast
 from caseway.cli.demo.routing import create_routing, end_shift, start_shift
 from caseway.cli.demo.stories import Storyteller
@@ -65,6 +66,7 @@ def seed_demo(*, cases: int = 200) -> SeedSummary | None:
         cast = create_cast(rng)
         create_contracts(cast)  # before the stories: intake gives their cases these SLAs
         create_routing(cast)  # before the stories: intake routes their cases by these rules
+        create_mailboxes(cast)
         start_shift(cast)
         teller = Storyteller(cast, rng)
         with _refusals_expected():
