@@ -238,5 +238,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # One line per task state change drowns the console; failures still show.
         "django_tasks": {"level": os.environ.get("TASKS_LOG_LEVEL", "WARNING")},
+        # aiosmtpd (the SMTP listener) logs every SMTP command at INFO.
+        "mail.log": {"level": os.environ.get("SMTP_LOG_LEVEL", "WARNING")},
     },
 }

@@ -160,10 +160,14 @@ def decode_part(part: Message) -> str:
     declared = part.get_content_charset() or "us-ascii"
     for charset in (declared, "utf-8"):
         try:
-            return payload.decode(charset)
+            return _lines(payload.decode(charset))
         except (LookupError, UnicodeDecodeError):
             continue
-    return payload.decode("latin-1", errors="replace")
+    return _lines(payload.decode("latin-1", errors="replace"))
+
+
+def _lines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 class _Body:
