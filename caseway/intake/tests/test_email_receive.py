@@ -8,7 +8,7 @@ from caseway.cases.models import Activity, ActivityKind, Attachment, Case, Deliv
 from caseway.intake.mail import receive_email
 from caseway.intake.models import EmailSource, EmailStatus, InboundEmail, InboundRecord
 from caseway.intake.services import send
-from caseway.intake.tests.email_support import FIXTURES, eml, mailboxes  # noqa: F401
+from caseway.intake.tests.email_support import FIXTURES, eml
 
 pytestmark = pytest.mark.django_db
 

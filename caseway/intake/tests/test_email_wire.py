@@ -9,13 +9,7 @@ from caseway.cases.models import ActivityKind, Case, DeliveryStatus
 from caseway.intake.mail import poll_mailboxes
 from caseway.intake.models import EmailSource, EmailStatus, ImapSecurity, InboundEmail, Mailbox
 from caseway.intake.services import send
-from caseway.intake.tests.email_support import (  # noqa: F401
-    dovecot,
-    eml,
-    listener,
-    mailboxes,
-    relay,
-)
+from caseway.intake.tests.email_support import eml
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
