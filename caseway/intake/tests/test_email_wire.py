@@ -174,3 +174,23 @@ def test_imap_wrong_password_is_recorded_on_the_mailbox(dovecot, imap_mailbox, m
     assert poll_mailboxes() == 0
     imap_mailbox.refresh_from_db()
     assert "support@127.0.0.1" in imap_mailbox.last_poll_error
+
+
+def test_benchmark_driver_sends_new_messages_and_replies_that_thread(listener, mailboxes):
+    from django.db import connection
+
+    from bench import channel_email
+
+    channel_email.setup()
+    # The test database on SQLite lives in memory (shared cache), where concurrent writers
+    # fail at once instead of waiting: one connection there, two on PostgreSQL.
+    concurrency = 1 if connection.vendor == "sqlite" else 2
+    latencies = channel_email.drive(
+        web_url="", smtp_port=listener.port, count=6, concurrency=concurrency
+    )
+    assert len(latencies) == 6 and all(ns > 0 for ns in latencies)
+    assert Case.objects.count() == 3
+    assert all(
+        case.activities.filter(kind="message_in").count() == 2 for case in Case.objects.all()
+    )
+    assert set(InboundEmail.objects.values_list("status", flat=True)) == {EmailStatus.PROCESSED}
