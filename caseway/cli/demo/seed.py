@@ -19,7 +19,7 @@ from caseway.cases.similar import index_all_resolved
 from caseway.cli.demo.contracts import create_contracts
 from caseway.cli.demo.dates import spread_dates
 from caseway.cli.demo.knowledge import create_knowledge
-from caseway.cli.demo.mailboxes import create_mailboxes
+from caseway.cli.demo.mailboxes import create_mailboxes, settle_demo_mail
 from caseway.cli.demo.people import PREMIUM_SLUG, create_cast
 from caseway.cli.demo.routing import create_routing, end_shift, start_shift
 from caseway.cli.demo.stories import Storyteller
@@ -71,6 +71,7 @@ def seed_demo(*, cases: int = 200) -> SeedSummary | None:
         teller = Storyteller(cast, rng)
         with _refusals_expected():
             case_ids = [teller.tell().pk for _ in range(cases)]
+        settle_demo_mail()
         spread_dates(case_ids=case_ids, rng=rng, days=30)
         customers = list(
             get_user_model().objects.filter(username__in=["customer", "manager"]).order_by("pk")
