@@ -184,3 +184,16 @@ def test_ingest_eml_succeeds_when_every_file_went_in(mailboxes, capsys):
         "ingest_eml", str(FIXTURES / "shift_jis.eml"), "--mailbox", "billing@caseway.localhost"
     )
     assert Case.objects.get().queue == mailboxes["billing"].queue
+
+
+def test_inline_image_shows_in_the_case_view(mailboxes, agent, client):
+    receive(eml("apple_mail_related.eml"))
+    case = Case.objects.get()
+    case.queue.members.add(agent)
+    client.force_login(agent)
+    page = client.get(f"/agent/cases/{case.number}/").content.decode()
+    image = Attachment.objects.get()
+    url = f"/agent/cases/{case.number}/attachments/{image.pk}/"
+    assert f'src="{url}"' in page
+    assert "cid:8A1C3E5F" not in page
+    assert client.get(url).status_code == 200
