@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ class SmtpListener:
         workers: int = 4,
     ):
         self.name = f"SMTP listener on {host}:{port}"
+        self.workers = workers
         self.host = host
         self.port = port
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="caseway-smtp")
@@ -118,5 +120,19 @@ class SmtpListener:
         logger.info("%s", self.name)
 
     def stop(self) -> None:
+        """Stop taking connections, then close the database connections of every worker
+        thread (one task per thread: each waits at the barrier until all have one)."""
         self.controller.stop()
+        barrier = threading.Barrier(self.workers)
+
+        def close() -> None:
+            try:
+                barrier.wait(timeout=5)
+            except threading.BrokenBarrierError:
+                pass
+            finally:
+                connections.close_all()
+
+        for _ in range(self.workers):
+            self.executor.submit(close)
         self.executor.shutdown(wait=True, cancel_futures=False)
