@@ -1,7 +1,7 @@
 """One process for `caseway run`: the ASGI server in the main thread, background services
-(the task worker, the SLA sweep, later the inbound SMTP listener) in threads beside it.
+(the task worker, the sweeps, IMAP polling, the inbound SMTP listener) in threads beside it.
 
-`caseway worker` runs the same SLA sweep beside its task loop.
+`caseway worker` runs the same sweeps and IMAP polling beside its task loop.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS, task_backends
 from django_tasks_db.management.commands.db_worker import Worker
 
+from caseway.connectors.email.smtp import Arrival, SmtpListener
+from caseway.intake.email_models import EmailSource
+from caseway.intake.mail import is_our_address, poll_mailboxes, receive_email
 from caseway.knowledge.services import apply_due_schedules
 from caseway.routing.sweeps import run_routing_sweep
 from caseway.sla.escalation import SWEEP_BATCH
@@ -192,9 +195,52 @@ def kb_schedule_job() -> PeriodicJob:
     )
 
 
+def imap_poll_job() -> PeriodicJob | None:
+    """IMAP polling of the mailboxes that have IMAP settings, every CASEWAY_IMAP_POLL_SECONDS
+    (env IMAP_POLL_SECONDS, default 60; 0 turns it off). Several workers may poll at once: a
+    message taken twice is one InboundEmail (its Message-ID), and one case."""
+    interval = float(settings.CASEWAY_IMAP_POLL_SECONDS)
+    if interval <= 0:
+        return None
+    return PeriodicJob(name="IMAP polling", function=poll_mailboxes, interval=interval)
+
+
 def sweep_jobs() -> list[PeriodicJob]:
     """The periodic jobs every worker runs."""
-    return [sla_sweep_job(), routing_sweep_job(), kb_schedule_job()]
+    jobs = [sla_sweep_job(), routing_sweep_job(), kb_schedule_job()]
+    imap = imap_poll_job()
+    if imap is not None:
+        jobs.append(imap)
+    return jobs
+
+
+def deliver_smtp_arrival(arrival: Arrival) -> str:
+    """Store and process what the SMTP listener received; the SMTP reply to give."""
+    outcome = receive_email(
+        raw=arrival.raw,
+        source=EmailSource.SMTP,
+        envelope_from=arrival.mail_from,
+        envelope_to=arrival.rcpt_tos,
+    )
+    if outcome.case_number:
+        return f"250 2.0.0 OK: {outcome.status} {outcome.case_number}"
+    return f"250 2.0.0 OK: {outcome.status} (kept as {outcome.email_id})"
+
+
+def smtp_listener(*, host: str | None = None, port: int | None = None) -> SmtpListener | None:
+    """The inbound SMTP listener on CASEWAY_SMTP_LISTEN_HOST:CASEWAY_SMTP_LISTEN_PORT (env
+    SMTP_LISTEN_HOST / SMTP_LISTEN_PORT, default 127.0.0.1:2525), or None when the port is
+    0 or empty."""
+    port = settings.CASEWAY_SMTP_LISTEN_PORT if port is None else port
+    if not port:
+        return None
+    return SmtpListener(
+        host=host or settings.CASEWAY_SMTP_LISTEN_HOST,
+        port=port,
+        accepts=is_our_address,
+        deliver=deliver_smtp_arrival,
+        max_bytes=settings.CASEWAY_EMAIL_MAX_BYTES,
+    )
 
 
 def uses_database_tasks() -> bool:
@@ -213,7 +259,9 @@ def background_services(*, with_worker: bool = True) -> list[BackgroundService]:
         services.append(TaskWorkerThread())
     if with_worker:
         services.extend(sweep_jobs())
-    # The inbound SMTP listener (email connector) is added here when it lands.
+    listener = smtp_listener()
+    if listener is not None:
+        services.append(listener)
     return services
 
 

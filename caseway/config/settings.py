@@ -238,6 +238,15 @@ CASEWAY_SOCIAL_WEBHOOK_MAX_BYTES = int(os.environ.get("SOCIAL_WEBHOOK_MAX_BYTES"
 CASEWAY_LISTENING_NEGATIVE_THRESHOLD = float(os.environ.get("LISTENING_NEGATIVE_THRESHOLD", -0.01))
 CASEWAY_LISTENING_PRIORITY = os.environ.get("LISTENING_PRIORITY", "high")
 
+# Email channel (caseway.connectors.email, caseway.intake.mail): the inbound SMTP listener
+# `caseway run` starts (SMTP_LISTEN_PORT empty or 0: none), the largest message it takes
+# (larger: 552), and how often mailboxes with IMAP settings are polled (0: never).
+CASEWAY_SMTP_LISTEN_HOST = os.environ.get("SMTP_LISTEN_HOST", "127.0.0.1")
+CASEWAY_SMTP_LISTEN_PORT = int(os.environ.get("SMTP_LISTEN_PORT", "2525").strip() or 0)
+CASEWAY_EMAIL_MAX_BYTES = int(os.environ.get("EMAIL_MAX_BYTES", 25 * 1024 * 1024))
+CASEWAY_IMAP_POLL_SECONDS = float(os.environ.get("IMAP_POLL_SECONDS", 60))
+CASEWAY_IMAP_TIMEOUT_SECONDS = float(os.environ.get("IMAP_TIMEOUT_SECONDS", 30))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -248,6 +257,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # One line per task state change drowns the console; failures still show.
         "django_tasks": {"level": os.environ.get("TASKS_LOG_LEVEL", "WARNING")},
+        # aiosmtpd (the SMTP listener) logs every SMTP command at INFO.
+        "mail.log": {"level": os.environ.get("SMTP_LOG_LEVEL", "WARNING")},
     },
 }
 

@@ -7,9 +7,11 @@ class ConnectorsConfig(AppConfig):
 
     def ready(self) -> None:
         from caseway.connectors import facebook, portal, registry, x
+        from caseway.connectors.email.outbound import EmailAdapter
         from caseway.connectors.telephony.sms import SmsAdapter
 
         registry.register(portal.PortalAdapter())
+        registry.register(EmailAdapter())
         registry.register(SmsAdapter())
         registry.register(facebook.FacebookAdapter())
         registry.register(x.XAdapter())

@@ -35,3 +35,22 @@ class InboundRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.provider_id} ({self.status})"
+
+
+from caseway.intake.email_models import (  # noqa: E402 - the email models live in their own module
+    EmailSource,
+    EmailStatus,
+    ImapSecurity,
+    InboundEmail,
+    Mailbox,
+)
+
+__all__ = [
+    "EmailSource",
+    "EmailStatus",
+    "ImapSecurity",
+    "InboundEmail",
+    "InboundRecord",
+    "InboundStatus",
+    "Mailbox",
+]

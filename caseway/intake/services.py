@@ -39,6 +39,7 @@ from caseway.cases.models import (
     Case,
     CasePriority,
     CaseStatus,
+    Queue,
 )
 from caseway.connectors.exceptions import PayloadRejected
 from caseway.connectors.messages import InboundMessage
@@ -72,11 +73,13 @@ class IntakeResult:
     record_id: int
 
 
-def receive(msg: InboundMessage) -> IntakeResult:
+def receive(msg: InboundMessage, *, queue: Queue | None = None) -> IntakeResult:
     """Turn one inbound message into a new case or a message on an open one.
 
     Idempotent on (channel, provider_id). Raises MessageRejected for a message that cannot
-    become a case (the record is kept as failed with the reason).
+    become a case (the record is kept as failed with the reason). `queue` is where a new
+    case lands when no routing rule places it (the mailbox the email came to), instead of
+    the default queue.
     """
     if not msg.provider_id:
         raise MessageRejected("a message needs a provider id to be de-duplicated")
@@ -87,7 +90,7 @@ def receive(msg: InboundMessage) -> IntakeResult:
     try:
         try:
             with transaction.atomic():
-                return _receive(msg)
+                return _receive(msg, queue)
         except IntegrityError:
             # A concurrent receive won a race: for the same message, answer as a replay; for
             # the same new sender (identity) try once more, when the identity exists.
@@ -95,7 +98,7 @@ def receive(msg: InboundMessage) -> IntakeResult:
             if replay is not None:
                 return replay
             with transaction.atomic():
-                return _receive(msg)
+                return _receive(msg, queue)
     except EntitlementExhausted as exc:
         _record_failure(msg, str(exc))
         raise NotEntitled(str(exc)) from exc
@@ -108,7 +111,7 @@ def receive(msg: InboundMessage) -> IntakeResult:
         raise
 
 
-def _receive(msg: InboundMessage) -> IntakeResult:
+def _receive(msg: InboundMessage, queue: Queue | None = None) -> IntakeResult:
     now = timezone.now()
     _check_size(msg)
     record_id = _insert_record(msg, now)
@@ -132,7 +135,7 @@ def _receive(msg: InboundMessage) -> IntakeResult:
     case = None if resolved.is_new else _find_thread(msg, contact)
     is_new_case = case is None
     if case is None:
-        case = _open_new_case(msg, contact, at=now)
+        case = _open_new_case(msg, contact, at=now, queue=queue)
     elif case.last_reply_at is not None:
         # The customer answers an agent: the next-response clock starts (unless it runs).
         sla_services.start_next_response(case=case, at=now)
@@ -321,7 +324,9 @@ def _locked_case(where: str, params: list[object], contact: Contact) -> Case | N
     return case
 
 
-def _open_new_case(msg: InboundMessage, contact: Contact, *, at: datetime) -> Case:
+def _open_new_case(
+    msg: InboundMessage, contact: Contact, *, at: datetime, queue: Queue | None = None
+) -> Case:
     """Open a case for a message that continues none, and place it.
 
     This is the single place where entitlements and SLA (step 5: the contact's or account's
@@ -348,7 +353,8 @@ def _open_new_case(msg: InboundMessage, contact: Contact, *, at: datetime) -> Ca
             text=msg.text,
             product=product,
             at=at,
-        )
+        ),
+        home_queue=queue,
     )
     if placement.priority != priority and choice.policy and choice.policy.priorities:
         # The policy's conditions look at the priority routing just set.

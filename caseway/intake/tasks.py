@@ -29,11 +29,22 @@ def deliver_reply(activity_id: int) -> str:
             return activity.delivery_status
         case = activity.case
         contact = case.contact
-        previous = list(
+        earlier = list(
             Activity.objects.filter(case=case, channel=activity.channel)
             .exclude(provider_id="")
-            .order_by("-created_at")
-            .values_list("provider_id", flat=True)[:10]
+            .order_by("-created_at", "-pk")
+            .values_list("provider_id", "kind", "data")[:10]
+        )
+        previous = [provider_id for provider_id, _kind, _data in earlier]
+        # The customer's latest message says which of our addresses they wrote to (a
+        # mailbox): the reply goes out from it.
+        received: dict[str, str] = next(
+            (
+                data
+                for _id, kind, data in earlier
+                if kind == ActivityKind.MESSAGE_IN and isinstance(data, dict)
+            ),
+            {},
         )
         message = OutboundMessage(
             channel=activity.channel,
@@ -43,7 +54,11 @@ def deliver_reply(activity_id: int) -> str:
             html=activity.html,
             reference=case.number,
             in_reply_to=tuple(previous),
-            meta={"activity_id": activity.pk},
+            meta={
+                "activity_id": activity.pk,
+                "received_on": received.get("received_on", ""),
+                "sender_name": received.get("received_on_name", ""),
+            },
         )
         try:
             receipt = adapter_for(activity.channel).send(message)

@@ -52,11 +52,12 @@ class Placement:
     is_anyone_available: bool = True
 
 
-def place_case(facts: CaseFacts) -> Placement:
+def place_case(facts: CaseFacts, *, home_queue: Queue | None = None) -> Placement:
     """Run the rules on a new case (one statement when the rules are cached), then the
-    chosen queue's overflow check."""
+    chosen queue's overflow check. With no matching rule the case goes to `home_queue`
+    (the queue of the entry point it came through, such as a mailbox), else the default."""
     snapshot = current_rules()
-    default, rule_set = snapshot.default_queue, snapshot.rules
+    default, rule_set = home_queue or snapshot.default_queue, snapshot.rules
     match = match_rule(rule_set.rules, facts)
     rule = match.rule
     queue = rule.queue if rule else default

@@ -19,6 +19,7 @@ from caseway.cases.similar import index_all_resolved
 from caseway.cli.demo.contracts import create_contracts
 from caseway.cli.demo.dates import spread_dates
 from caseway.cli.demo.knowledge import create_knowledge
+from caseway.cli.demo.mailboxes import create_mailboxes, settle_demo_mail
 from caseway.cli.demo.people import PREMIUM_SLUG, create_cast
 from caseway.cli.demo.routing import create_routing, end_shift, start_shift
 from caseway.cli.demo.stories import Storyteller
@@ -65,10 +66,12 @@ def seed_demo(*, cases: int = 200) -> SeedSummary | None:
         cast = create_cast(rng)
         create_contracts(cast)  # before the stories: intake gives their cases these SLAs
         create_routing(cast)  # before the stories: intake routes their cases by these rules
+        create_mailboxes(cast)
         start_shift(cast)
         teller = Storyteller(cast, rng)
         with _refusals_expected():
             case_ids = [teller.tell().pk for _ in range(cases)]
+        settle_demo_mail()
         spread_dates(case_ids=case_ids, rng=rng, days=30)
         customers = list(
             get_user_model().objects.filter(username__in=["customer", "manager"]).order_by("pk")

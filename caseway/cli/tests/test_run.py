@@ -35,9 +35,25 @@ def test_banner_lists_only_demo_logins_that_exist(django_user_model):
     assert [login.username for login in demo_logins_present()] == ["agent"]
 
 
-def test_no_worker_thread_without_a_database_task_backend():
+def test_no_worker_thread_without_a_database_task_backend(settings):
     # The tests run tasks with the immediate backend (conftest.py).
     assert not uses_database_tasks()
+    assert [service.name for service in background_services()] == [
+        "SLA sweep",
+        "routing sweep",
+        "knowledge schedule",
+        "IMAP polling",
+        "SMTP listener on 127.0.0.1:2525",
+    ]
+    # Without the worker the web process still takes mail.
+    assert [s.name for s in background_services(with_worker=False)] == [
+        "SMTP listener on 127.0.0.1:2525"
+    ]
+
+
+def test_smtp_listener_and_imap_polling_can_be_turned_off(settings):
+    settings.CASEWAY_SMTP_LISTEN_PORT = 0
+    settings.CASEWAY_IMAP_POLL_SECONDS = 0
     assert [service.name for service in background_services()] == [
         "SLA sweep",
         "routing sweep",

@@ -114,6 +114,7 @@ def test_caseway_run_sweeps_with_the_configured_interval(settings):
     assert sweep.interval == 3
     assert sweep.function is sweep_sla_backlog
     assert not sweep.thread.is_alive()  # started by serve(), not by building the list
+    settings.CASEWAY_SMTP_LISTEN_PORT = 0
     assert background_services(with_worker=False) == []
 
 

@@ -34,7 +34,7 @@ def kinds(case) -> list[str]:
 
 
 def test_reply_sends_a_public_message_and_redirects_back(
-    agent_client, agent, case, published, django_capture_on_commit_callbacks
+    agent_client, agent, case, published, django_capture_on_commit_callbacks, mailoutbox
 ):
     with django_capture_on_commit_callbacks(execute=True):
         response = agent_client.post(url("workspace:reply", case), {"text": "We are on it."})
@@ -44,7 +44,11 @@ def test_reply_sends_a_public_message_and_redirects_back(
     reply = Activity.objects.get(case=case, kind=ActivityKind.MESSAGE_OUT)
     assert reply.text == "We are on it."
     assert reply.is_public and reply.author_agent == agent
-    assert reply.channel == "portal"  # no email adapter yet: the portal timeline carries it
+    assert reply.channel == "email"  # the case came by email: the reply goes out by email
+    reply.refresh_from_db()
+    assert reply.delivery_status == DeliveryStatus.SENT
+    [mail] = mailoutbox
+    assert mail.extra_headers["Message-ID"].strip("<>") == reply.provider_id
     case.refresh_from_db()
     assert case.first_response_at is not None
     assert case.status == CaseStatus.ACTIVE
