@@ -218,6 +218,48 @@ def test_postgresql_ranks_rows_sharing_more_words_first(shelf, monkeypatch):
         assert cursor.fetchone()[0] == "on"
 
 
+def test_postgresql_reads_every_tier_in_one_statement(shelf, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from caseway.knowledge import lexical
+    from caseway.knowledge.search import snapshot
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL full-text search only")
+    monkeypatch.setattr(lexical, "STOP_AFTER", 50)  # every tier is needed
+    snapshot()
+    with CaptureQueriesContext(connection) as queries:
+        found = titles(search("reset password parcel", mode="lexical"))
+    assert found == ["Reset your password", "Track a delivery"]
+    statements = [q["sql"] for q in queries.captured_queries]
+    # the index's token, the query's lexemes, the tiers, the documents for snippets
+    assert len(statements) == 4
+    assert sum("ts_rank" in sql for sql in statements) == 1
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_postgresql_at_least_matches_rows_holding_that_many_words(db, count):
+    import itertools
+
+    from django.db import connection
+
+    from caseway.knowledge.lexical import _at_least
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL full-text search only")
+    words = ["alpha", "bravo", "charlie", "delta", "echo"]
+    query = _at_least([f"'{word}'" for word in words], count)
+    rows = [" ".join(held) for size in range(6) for held in itertools.combinations(words, size)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT text, to_tsvector('simple', text) @@ %s::tsquery FROM unnest(%s::text[]) text",
+            [query, rows],
+        )
+        matches = dict(cursor.fetchall())
+    assert matches == {row: len(row.split()) >= count for row in rows}
+
+
 def test_strict_keeps_only_articles_close_in_meaning(publish):
     publish(
         title="Reset your password",
