@@ -14,5 +14,6 @@ def on_activity_added(event: ActivityAdded) -> None:
         return
     from caseway.api.tasks import deliver_outbound
 
-    for delivery_id in queue_case_event(activity_id=event.activity_id):
+    queued = queue_case_event(activity_id=event.activity_id, case_id=event.case_id, kind=event.kind)
+    for delivery_id in queued:
         deliver_outbound.enqueue(delivery_id)

@@ -112,33 +112,50 @@ def event_payload(*, event_id: str, activity: Activity) -> dict[str, Any]:
     }
 
 
-def subscriptions_for_case(activity: Activity) -> list[WebhookSubscription]:
-    """Active subscriptions of active users who see the case: its contact's login, and the
-    logins of its account's admin contacts (as cases_visible_to decides for customers)."""
-    case = activity.case
-    sees = Q(user__contact__pk=case.contact_id)
-    if case.account_id:
-        sees |= Q(user__contact__account_id=case.account_id, user__contact__is_account_admin=True)
+def subscriptions_for_case(*, case_id: int) -> list[WebhookSubscription]:
+    """Active subscriptions of active customers who see the case: its contact's login, and the
+    logins of its account's admin contacts (as cases_visible_to decides). One query."""
+    sees = Q(user__contact__cases__pk=case_id) | Q(
+        user__contact__is_account_admin=True, user__contact__account__cases__pk=case_id
+    )
     return list(
         WebhookSubscription.objects.filter(sees, is_active=True, user__is_active=True)
         .exclude(user__is_staff=True)
+        .distinct()
         .order_by("pk")
     )
 
 
-def queue_case_event(*, activity_id: int) -> list[int]:
+def devices_to_notify(*, case_id: int) -> list[dict[str, Any]]:
+    """The push devices of the case contact's login (platform, token, user_id). One query."""
+    rows = Device.objects.filter(user__contact__cases__pk=case_id, user__is_active=True)
+    return [dict(row) for row in rows.order_by("pk").values("platform", "token", "user_id")]
+
+
+def queue_case_event(*, activity_id: int, case_id: int, kind: str) -> list[int]:
     """Write the deliveries of one public timeline entry; return the ids of those still
-    pending. Running it twice writes nothing new (deliveries are unique by key)."""
+    pending. Running it twice writes nothing new (deliveries are unique by key).
+
+    Every public message in the system passes here after commit, so the usual case (nobody
+    subscribed, no device) costs one query, or two for an agent's reply with push on.
+    """
+    if kind not in PUBLIC_ACTIVITY_KINDS:
+        return []
+    subscriptions = subscriptions_for_case(case_id=case_id)
+    push_on = bool(settings.CASEWAY_PUSH_GATEWAY_URL) and kind == ActivityKind.MESSAGE_OUT
+    devices = devices_to_notify(case_id=case_id) if push_on else []
+    if not subscriptions and not devices:
+        return []
     activity = (
-        Activity.objects.select_related("case__contact__user", "author_agent", "author_contact")
+        Activity.objects.select_related("case", "author_agent", "author_contact")
         .prefetch_related("attachments")
-        .filter(pk=activity_id)
+        .filter(pk=activity_id, is_public=True, kind__in=PUBLIC_ACTIVITY_KINDS)
         .first()
     )
-    if activity is None or activity.kind not in PUBLIC_ACTIVITY_KINDS or not activity.is_public:
+    if activity is None:
         return []
     rows = []
-    for subscription in subscriptions_for_case(activity):
+    for subscription in subscriptions:
         key = f"webhook:{subscription.pk}:{activity.pk}"
         rows.append(
             OutboundDelivery(
@@ -149,11 +166,8 @@ def queue_case_event(*, activity_id: int) -> list[int]:
                 payload=event_payload(event_id=key, activity=activity),
             )
         )
-    push = _push_delivery(activity)
-    if push is not None:
-        rows.append(push)
-    if not rows:
-        return []
+    if devices:
+        rows.append(_push_delivery(activity, devices))
     now = timezone.now()
     for row in rows:
         row.next_attempt_at = now
@@ -166,22 +180,15 @@ def queue_case_event(*, activity_id: int) -> list[int]:
     )
 
 
-def _push_delivery(activity: Activity) -> OutboundDelivery | None:
-    """An agent's reply notifies the case contact's devices through the gateway, if any."""
-    gateway = settings.CASEWAY_PUSH_GATEWAY_URL
-    user = activity.case.contact.user
-    if not gateway or activity.kind != ActivityKind.MESSAGE_OUT or user is None:
-        return None
-    devices = list(Device.objects.filter(user=user).order_by("pk").values("platform", "token"))
-    if not devices:
-        return None
+def _push_delivery(activity: Activity, devices: list[dict[str, Any]]) -> OutboundDelivery:
+    """An agent's reply, for the gateway to notify the case contact's devices."""
     case = activity.case
-    key = f"push:{user.pk}:{activity.pk}"
+    key = f"push:{devices[0]['user_id']}:{activity.pk}"
     body = " ".join(activity.text.split())
     return OutboundDelivery(
         key=key,
         kind=OutboundKind.PUSH,
-        url=gateway,
+        url=settings.CASEWAY_PUSH_GATEWAY_URL,
         payload={
             "id": key,
             "type": "case.reply",
@@ -191,7 +198,7 @@ def _push_delivery(activity: Activity) -> OutboundDelivery | None:
                 "body": body[:177] + "…" if len(body) > 178 else body,
             },
             "data": {"case": case.number, "activity": activity.pk, "cursor": str(activity.pk)},
-            "devices": devices,
+            "devices": [{"platform": d["platform"], "token": d["token"]} for d in devices],
         },
     )
 

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from caseway.api.models import OutboundDelivery, OutboundStatus, WebhookSubscription
-from caseway.api.outbound import deliver, retry_due_deliveries
+from caseway.api.outbound import deliver, queue_case_event, retry_due_deliveries
 from caseway.api.signing import SIGNATURE_HEADER, SignatureMismatch, sign, verify
 from caseway.intake.services import receive
 
@@ -277,3 +277,26 @@ def test_signature_checks():
         verify(secret="s3cret", body=body, header=forged, now=1_700_000_300)
     with pytest.raises(SignatureMismatch):
         verify(secret="s3cret", body=body, header="v1=abc", now=1_700_000_100)
+
+
+def test_a_message_nobody_listens_to_costs_one_query(carol_case, django_assert_num_queries):
+    activity = carol_case.activities.get()
+
+    with django_assert_num_queries(1):
+        queued = queue_case_event(
+            activity_id=activity.pk, case_id=carol_case.pk, kind=activity.kind
+        )
+
+    assert queued == []
+
+
+def test_writing_the_deliveries_twice_writes_nothing_new(as_role, carol_case, receiver):
+    subscribe(as_role("customer"), receiver.url)
+    activity = carol_case.activities.get()
+
+    first = queue_case_event(activity_id=activity.pk, case_id=carol_case.pk, kind=activity.kind)
+    again = queue_case_event(activity_id=activity.pk, case_id=carol_case.pk, kind=activity.kind)
+
+    assert len(first) == 1
+    assert again == first  # still pending, same row
+    assert OutboundDelivery.objects.count() == 1
