@@ -6,8 +6,13 @@ class ApiConfig(AppConfig):
     label = "api"
 
     def ready(self) -> None:
-        from caseway.api import handlers
-        from caseway.cases.events import ActivityAdded
-        from caseway.core.events import subscribe
+        from django.conf import settings
 
-        subscribe(ActivityAdded, handlers.on_activity_added)
+        from caseway.api.handlers import send_case_events
+        from caseway.core.periodic import register_periodic
+
+        register_periodic(
+            name="case updates out",
+            function=send_case_events,
+            interval=lambda: float(settings.CASEWAY_OUTBOUND_DISPATCH_SECONDS),
+        )

@@ -1,19 +1,25 @@
-"""Reactions of the api app to case events, after commit: case updates go out to the
-customer's webhooks and, for an agent's reply, to the push gateway."""
+"""What the api app runs in every worker: the dispatcher of case updates to webhooks and
+the push gateway (registered with caseway.core.periodic by ApiConfig.ready)."""
 
 from __future__ import annotations
 
-from caseway.api.outbound import queue_case_event
-from caseway.cases.events import ActivityAdded
-from caseway.cases.models import PUBLIC_ACTIVITY_KINDS
+from caseway.api.outbound import DISPATCH_BATCH, dispatch_case_events
+
+# At most this many batches a run, so one run of a worker never takes over its thread.
+MAX_BATCHES = 20
 
 
-def on_activity_added(event: ActivityAdded) -> None:
-    """Write the deliveries of a public message, then hand each to the task queue."""
-    if event.kind not in PUBLIC_ACTIVITY_KINDS:
-        return
+def send_case_events() -> int:
+    """Dispatch what the timeline gained since the last run and hand every new delivery to
+    the task queue (after the dispatcher's commit); return how many were handed on."""
     from caseway.api.tasks import deliver_outbound
 
-    queued = queue_case_event(activity_id=event.activity_id, case_id=event.case_id, kind=event.kind)
-    for delivery_id in queued:
-        deliver_outbound.enqueue(delivery_id)
+    sent = 0
+    for _ in range(MAX_BATCHES):
+        delivery_ids, seen = dispatch_case_events()
+        for delivery_id in delivery_ids:
+            deliver_outbound.enqueue(delivery_id)
+        sent += len(delivery_ids)
+        if seen < DISPATCH_BATCH:
+            break
+    return sent

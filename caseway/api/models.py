@@ -50,6 +50,7 @@ class ApiToken(models.Model):
 from caseway.api.outbound_models import (  # noqa: E402
     Device,
     DevicePlatform,
+    OutboundCursor,
     OutboundDelivery,
     OutboundKind,
     OutboundStatus,
@@ -61,6 +62,7 @@ __all__ = [
     "ApiToken",
     "Device",
     "DevicePlatform",
+    "OutboundCursor",
     "OutboundDelivery",
     "OutboundKind",
     "OutboundStatus",

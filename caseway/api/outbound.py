@@ -3,9 +3,10 @@
 A public message on a case (the customer's or an agent's reply) becomes a delivery for every
 active webhook subscription of a user who sees the case (its contact, the account's admins);
 an agent's reply also becomes one push delivery to the gateway with the contact's devices.
-Deliveries are rows first (`queue_case_event`, idempotent by key), then sent by the task
-queue after commit (`deliver`); each failure enqueues the next attempt for its time, and
-`retry_due_deliveries` (`caseway send_deliveries`) catches up on any that were missed.
+The worker's dispatcher (`dispatch_case_events`, every CASEWAY_OUTBOUND_DISPATCH_SECONDS)
+follows the timeline with a cursor and writes the deliveries (idempotent by key); the task
+queue sends each after that commit (`deliver`); each failure enqueues the next attempt for
+its time, and `retry_due_deliveries` (`caseway send_deliveries`) catches up on any missed.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import socket
 import urllib.error
 import urllib.request
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +34,7 @@ from django.utils.translation import gettext
 from caseway.api.exceptions import UnsafeUrl
 from caseway.api.outbound_models import (
     Device,
+    OutboundCursor,
     OutboundDelivery,
     OutboundKind,
     OutboundStatus,
@@ -39,11 +42,15 @@ from caseway.api.outbound_models import (
 )
 from caseway.api.outputs import activity_out
 from caseway.api.signing import SIGNATURE_HEADER, sign
-from caseway.cases.models import PUBLIC_ACTIVITY_KINDS, Activity, ActivityKind
+from caseway.cases.models import PUBLIC_ACTIVITY_KINDS, Activity, ActivityKind, Case
 
 logger = logging.getLogger(__name__)
 
 MAX_RETRY_DELAY = timedelta(days=1)
+CURSOR_NAME = "case-events"
+LISTENER_FIELDS = ("pk", "url", "created_at", "user__contact__pk", "user__contact__account_id",
+                   "user__contact__is_account_admin")  # fmt: skip
+DISPATCH_BATCH = 500
 SWEEP_BATCH = 100
 USER_AGENT = "Caseway-Webhooks/1"
 SAVED_FIELDS = [
@@ -112,72 +119,156 @@ def event_payload(*, event_id: str, activity: Activity) -> dict[str, Any]:
     }
 
 
-def subscriptions_for_case(*, case_id: int) -> list[WebhookSubscription]:
-    """Active subscriptions of active customers who see the case: its contact's login, and the
-    logins of its account's admin contacts (as cases_visible_to decides). One query."""
-    sees = Q(user__contact__cases__pk=case_id) | Q(
-        user__contact__is_account_admin=True, user__contact__account__cases__pk=case_id
-    )
-    return list(
-        WebhookSubscription.objects.filter(sees, is_active=True, user__is_active=True)
-        .exclude(user__is_staff=True)
-        .distinct()
-        .order_by("pk")
-    )
+@dataclass(frozen=True)
+class Listener:
+    """A webhook subscription, as the dispatcher matches it to cases."""
 
+    subscription_id: int
+    url: str
+    created_at: datetime
+    contact_id: int
+    account_id: int | None
+    is_account_admin: bool
 
-def devices_to_notify(*, case_id: int) -> list[dict[str, Any]]:
-    """The push devices of the case contact's login (platform, token, user_id). One query."""
-    rows = Device.objects.filter(user__contact__cases__pk=case_id, user__is_active=True)
-    return [dict(row) for row in rows.order_by("pk").values("platform", "token", "user_id")]
-
-
-def queue_case_event(*, activity_id: int, case_id: int, kind: str) -> list[int]:
-    """Write the deliveries of one public timeline entry; return the ids of those still
-    pending. Running it twice writes nothing new (deliveries are unique by key).
-
-    Every public message in the system passes here after commit, so the usual case (nobody
-    subscribed, no device) costs one query, or two for an agent's reply with push on.
-    """
-    if kind not in PUBLIC_ACTIVITY_KINDS:
-        return []
-    subscriptions = subscriptions_for_case(case_id=case_id)
-    push_on = bool(settings.CASEWAY_PUSH_GATEWAY_URL) and kind == ActivityKind.MESSAGE_OUT
-    devices = devices_to_notify(case_id=case_id) if push_on else []
-    if not subscriptions and not devices:
-        return []
-    activity = (
-        Activity.objects.select_related("case", "author_agent", "author_contact")
-        .prefetch_related("attachments")
-        .filter(pk=activity_id, is_public=True, kind__in=PUBLIC_ACTIVITY_KINDS)
-        .first()
-    )
-    if activity is None:
-        return []
-    rows = []
-    for subscription in subscriptions:
-        key = f"webhook:{subscription.pk}:{activity.pk}"
-        rows.append(
-            OutboundDelivery(
-                key=key,
-                kind=OutboundKind.WEBHOOK,
-                subscription=subscription,
-                url=subscription.url,
-                payload=event_payload(event_id=key, activity=activity),
-            )
+    def sees(self, case: Case) -> bool:
+        """Whether this subscriber sees the case, as cases_visible_to decides for customers."""
+        if case.contact_id == self.contact_id:
+            return True
+        return (
+            self.is_account_admin
+            and self.account_id is not None
+            and (case.account_id == self.account_id)
         )
-    if devices:
-        rows.append(_push_delivery(activity, devices))
-    now = timezone.now()
-    for row in rows:
-        row.next_attempt_at = now
-    with transaction.atomic():
-        OutboundDelivery.objects.bulk_create(rows, ignore_conflicts=True)
-    return list(
-        OutboundDelivery.objects.filter(
-            key__in=[row.key for row in rows], status=OutboundStatus.PENDING, attempts=0
-        ).values_list("pk", flat=True)
+
+
+def listeners_for(cases: list[Case]) -> list[Listener]:
+    """Active subscriptions of active customers who see any of `cases`. One query."""
+    contact_ids = {case.contact_id for case in cases}
+    account_ids = {case.account_id for case in cases if case.account_id}
+    rows = (
+        WebhookSubscription.objects.filter(
+            Q(user__contact__pk__in=contact_ids)
+            | Q(user__contact__is_account_admin=True, user__contact__account_id__in=account_ids),
+            is_active=True,
+            user__is_active=True,
+            user__is_staff=False,
+        )
+        .order_by("pk")
+        .values_list(*LISTENER_FIELDS)
     )
+    return [Listener(*row) for row in rows]
+
+
+def devices_of(contact_ids: set[int]) -> dict[int, list[dict[str, Any]]]:
+    """Push devices of the logins of these contacts, by contact id. One query."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    rows = Device.objects.filter(user__contact__pk__in=contact_ids, user__is_active=True)
+    for platform, token, user_id, contact_id in rows.order_by("pk").values_list(
+        "platform", "token", "user_id", "user__contact__pk"
+    ):
+        found.setdefault(contact_id, []).append(
+            {"platform": platform, "token": token, "user_id": user_id}
+        )
+    return found
+
+
+def dispatch_case_events(
+    *, now: datetime | None = None, batch: int = DISPATCH_BATCH
+) -> tuple[list[int], int]:
+    """Turn the public timeline entries after the cursor into deliveries, advance the cursor,
+    and return the ids of the new deliveries (to hand to the task queue after commit) and
+    how many entries were looked at (a full batch means more may wait).
+
+    The outbox of case updates is the timeline itself: nothing is written on the intake path,
+    and a message with nobody listening costs nothing. The cursor row is locked, so
+    dispatchers in several workers take turns, and each entry is dispatched once. Entries
+    younger than CASEWAY_FEED_SETTLE_SECONDS wait for the next run, as in the feed (ids are
+    handed out at insert, not at commit). A subscription hears of entries made after it.
+    """
+    now = now or timezone.now()
+    settled_before = now - timedelta(seconds=settings.CASEWAY_FEED_SETTLE_SECONDS)
+    with transaction.atomic():
+        cursor, _ = OutboundCursor.objects.select_for_update().get_or_create(name=CURSOR_NAME)
+        entries = list(
+            Activity.objects.filter(
+                pk__gt=cursor.last_activity_id, kind__in=PUBLIC_ACTIVITY_KINDS, is_public=True
+            )
+            .order_by("pk")
+            .only("pk", "case_id", "kind", "created_at")[:batch]
+        )
+        for index, entry in enumerate(entries):
+            if entry.created_at > settled_before:
+                entries = entries[:index]
+                break
+        if not entries:
+            return [], 0
+        rows = _deliveries_for(entries)
+        now = timezone.now()
+        for row in rows:
+            row.next_attempt_at = now
+        OutboundDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+        cursor.last_activity_id = entries[-1].pk
+        cursor.save(update_fields=["last_activity_id", "updated_at"])
+        if not rows:
+            return [], len(entries)
+        pending = OutboundDelivery.objects.filter(
+            key__in=[row.key for row in rows], status=OutboundStatus.PENDING, attempts=0
+        )
+        return list(pending.values_list("pk", flat=True)), len(entries)
+
+
+def _deliveries_for(entries: list[Activity]) -> list[OutboundDelivery]:
+    """The deliveries of a batch of entries: a few queries whatever the batch's size."""
+    cases = {
+        case.pk: case
+        for case in Case.objects.filter(pk__in={entry.case_id for entry in entries}).only(
+            "pk", "contact_id", "account_id", "subject", "status"
+        )
+    }
+    listeners = listeners_for(list(cases.values()))
+    push_on = bool(settings.CASEWAY_PUSH_GATEWAY_URL)
+    replies = [entry for entry in entries if entry.kind == ActivityKind.MESSAGE_OUT]
+    devices = (
+        devices_of({cases[entry.case_id].contact_id for entry in replies})
+        if push_on and replies
+        else {}
+    )
+    wanted = []
+    for entry in entries:
+        case = cases[entry.case_id]
+        hearing = [
+            listener
+            for listener in listeners
+            if listener.sees(case) and listener.created_at <= entry.created_at
+        ]
+        phones = devices.get(case.contact_id, []) if entry.kind == ActivityKind.MESSAGE_OUT else []
+        if hearing or phones:
+            wanted.append((entry.pk, hearing, phones))
+    if not wanted:
+        return []
+    full = {
+        activity.pk: activity
+        for activity in Activity.objects.filter(pk__in=[pk for pk, _h, _p in wanted])
+        .select_related("case", "author_agent", "author_contact")
+        .prefetch_related("attachments")
+    }
+    rows = []
+    for pk, hearing, phones in wanted:
+        activity = full[pk]
+        for listener in hearing:
+            key = f"webhook:{listener.subscription_id}:{pk}"
+            rows.append(
+                OutboundDelivery(
+                    key=key,
+                    kind=OutboundKind.WEBHOOK,
+                    subscription_id=listener.subscription_id,
+                    url=listener.url,
+                    payload=event_payload(event_id=key, activity=activity),
+                )
+            )
+        if phones:
+            rows.append(_push_delivery(activity, phones))
+    return rows
 
 
 def _push_delivery(activity: Activity, devices: list[dict[str, Any]]) -> OutboundDelivery:

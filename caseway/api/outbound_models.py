@@ -115,3 +115,15 @@ class OutboundDelivery(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class OutboundCursor(models.Model):
+    """How far the dispatcher has turned the timeline into deliveries: the id of the last
+    activity it looked at. One row per stream ("case-events")."""
+
+    name = models.CharField(max_length=50, unique=True)
+    last_activity_id = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.last_activity_id}"

@@ -23,6 +23,7 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS, task_backends
 from django_tasks_db.management.commands.db_worker import Worker
 
+from caseway.core.periodic import registered_periodic
 from caseway.knowledge.services import apply_due_schedules
 from caseway.routing.sweeps import run_routing_sweep
 from caseway.sla.escalation import SWEEP_BATCH
@@ -193,8 +194,14 @@ def kb_schedule_job() -> PeriodicJob:
 
 
 def sweep_jobs() -> list[PeriodicJob]:
-    """The periodic jobs every worker runs."""
-    return [sla_sweep_job(), routing_sweep_job(), kb_schedule_job()]
+    """The periodic jobs every worker runs, then those apps registered (core.periodic)."""
+    registered = []
+    for job in registered_periodic():
+        interval = float(job.interval())
+        if interval <= 0:
+            raise ImproperlyConfigured(f"the interval of {job.name} must be a positive number")
+        registered.append(PeriodicJob(name=job.name, function=job.function, interval=interval))
+    return [sla_sweep_job(), routing_sweep_job(), kb_schedule_job(), *registered]
 
 
 def uses_database_tasks() -> bool:

@@ -238,6 +238,8 @@ LOGGING = {
 CASEWAY_OUTBOUND_TIMEOUT_SECONDS = float(os.environ.get("OUTBOUND_TIMEOUT_SECONDS", 5))
 CASEWAY_OUTBOUND_MAX_ATTEMPTS = int(os.environ.get("OUTBOUND_MAX_ATTEMPTS", 8))
 CASEWAY_OUTBOUND_RETRY_SECONDS = float(os.environ.get("OUTBOUND_RETRY_SECONDS", 30))
+# How often each worker turns new public messages into webhook and push deliveries (seconds).
+CASEWAY_OUTBOUND_DISPATCH_SECONDS = float(os.environ.get("OUTBOUND_DISPATCH_SECONDS", 1))
 # Webhook URLs on loopback, private or link-local addresses are refused unless this is set
 # (a customer's webhook must not reach into our own network); tests and demos set it.
 CASEWAY_WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from caseway.api.handlers import send_case_events
 from caseway.api.models import Device, OutboundDelivery
 from caseway.api.signing import SIGNATURE_HEADER, verify
 
@@ -17,6 +18,7 @@ IPHONE = {"platform": "ios", "token": "a1b2c3d4" * 8, "name": "Carol's iPhone"}
 
 @pytest.fixture
 def gateway(settings, receiver):
+    settings.CASEWAY_FEED_SETTLE_SECONDS = 0
     settings.CASEWAY_PUSH_GATEWAY_URL = receiver.url
     settings.CASEWAY_PUSH_GATEWAY_SECRET = "gateway-secret"
     return receiver
@@ -74,17 +76,15 @@ def test_devices_are_for_customers(api, as_role):
     assert not Device.objects.exists()
 
 
-def test_an_agents_reply_is_pushed_to_the_customers_devices(
-    as_role, carol_case, gateway, django_capture_on_commit_callbacks
-):
+def test_an_agents_reply_is_pushed_to_the_customers_devices(as_role, carol_case, gateway):
     as_role("customer").post("/devices", IPHONE)
     as_role("customer").post("/devices", {"platform": "android", "token": "fcm:" + "x" * 40})
     as_role("colleague").post("/devices", {"platform": "ios", "token": "f" * 64})
 
-    with django_capture_on_commit_callbacks(execute=True):
-        as_role("agent").post(
-            f"/cases/{carol_case.number}/messages", {"text": "Your printer ships today."}
-        )
+    as_role("agent").post(
+        f"/cases/{carol_case.number}/messages", {"text": "Your printer ships today."}
+    )
+    send_case_events()
 
     [request] = gateway.requests
     verify(secret="gateway-secret", body=request.body, header=request.headers[SIGNATURE_HEADER])
@@ -97,35 +97,32 @@ def test_an_agents_reply_is_pushed_to_the_customers_devices(
     assert "f" * 64 not in request.body.decode()  # the colleague's phone is not told
 
 
-def test_the_customers_own_message_is_not_pushed_back(
-    as_role, carol_case, gateway, django_capture_on_commit_callbacks
-):
+def test_the_customers_own_message_is_not_pushed_back(as_role, carol_case, gateway):
     as_role("customer").post("/devices", IPHONE)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        as_role("customer").post(f"/cases/{carol_case.number}/messages", {"text": "Thanks"})
+    as_role("customer").post(f"/cases/{carol_case.number}/messages", {"text": "Thanks"})
+    send_case_events()
 
     assert gateway.requests == []
 
 
-def test_tokens_the_gateway_calls_invalid_are_forgotten(
-    as_role, carol_case, gateway, django_capture_on_commit_callbacks
-):
+def test_tokens_the_gateway_calls_invalid_are_forgotten(as_role, carol_case, gateway):
     as_role("customer").post("/devices", IPHONE)
     gateway.answer = json.dumps({"invalid_tokens": [IPHONE["token"]]}).encode()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        as_role("agent").post(f"/cases/{carol_case.number}/messages", {"text": "Hi"})
+    as_role("agent").post(f"/cases/{carol_case.number}/messages", {"text": "Hi"})
+    send_case_events()
 
     assert OutboundDelivery.objects.get().status == "delivered"
     assert not Device.objects.exists()
 
 
-def test_no_gateway_no_push(settings, as_role, carol_case, django_capture_on_commit_callbacks):
+def test_no_gateway_no_push(settings, as_role, carol_case):
+    settings.CASEWAY_FEED_SETTLE_SECONDS = 0
     settings.CASEWAY_PUSH_GATEWAY_URL = ""
     as_role("customer").post("/devices", IPHONE)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        as_role("agent").post(f"/cases/{carol_case.number}/messages", {"text": "Hi"})
+    as_role("agent").post(f"/cases/{carol_case.number}/messages", {"text": "Hi"})
+    send_case_events()
 
     assert not OutboundDelivery.objects.exists()

@@ -1,5 +1,5 @@
 """Outbound webhooks against a real local HTTP server: subscribe, receive signed case updates
-after commit, retries with the same event id, who receives what, and refusals."""
+by the dispatcher, retries with the same event id, who receives what, and refusals."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from caseway.api.models import OutboundDelivery, OutboundStatus, WebhookSubscription
-from caseway.api.outbound import deliver, queue_case_event, retry_due_deliveries
+from caseway.api.handlers import send_case_events
+from caseway.api.models import OutboundCursor, OutboundDelivery, OutboundStatus, WebhookSubscription
+from caseway.api.outbound import deliver, dispatch_case_events, retry_due_deliveries
 from caseway.api.signing import SIGNATURE_HEADER, SignatureMismatch, sign, verify
+from caseway.cases.models import Activity
 from caseway.intake.services import receive
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +23,7 @@ pytestmark = pytest.mark.django_db
 def _local_receivers(settings):
     settings.CASEWAY_WEBHOOK_ALLOW_PRIVATE = True
     settings.CASEWAY_OUTBOUND_RETRY_SECONDS = 30
+    settings.CASEWAY_FEED_SETTLE_SECONDS = 0
 
 
 def subscribe(api, url):
@@ -29,19 +32,17 @@ def subscribe(api, url):
     return response.json()
 
 
-def test_a_reply_is_posted_signed_after_commit(
-    as_role, carol_case, receiver, django_capture_on_commit_callbacks
-):
+def test_a_reply_is_posted_signed_after_commit(as_role, carol_case, receiver):
     carol = as_role("customer")
     hook = subscribe(carol, receiver.url)
     assert hook["secret"].startswith("whsec_")
 
-    with django_capture_on_commit_callbacks(execute=True):
-        response = as_role("agent").post(
-            f"/cases/{carol_case.number}/messages", {"text": "We sent a new printer."}
-        )
-        assert response.status_code == 201
-        assert receiver.requests == []  # nothing leaves before the commit
+    response = as_role("agent").post(
+        f"/cases/{carol_case.number}/messages", {"text": "We sent a new printer."}
+    )
+    assert response.status_code == 201
+    assert receiver.requests == []  # the dispatcher sends, not the request
+    send_case_events()
 
     [request] = receiver.requests
     assert request.headers["Content-Type"] == "application/json"
@@ -57,27 +58,23 @@ def test_a_reply_is_posted_signed_after_commit(
     assert delivery.attempts == 1
 
 
-def test_notes_and_status_changes_are_not_sent(
-    as_role, carol_case, receiver, django_capture_on_commit_callbacks
-):
+def test_notes_and_status_changes_are_not_sent(as_role, carol_case, receiver):
     subscribe(as_role("customer"), receiver.url)
     agent = as_role("agent")
 
-    with django_capture_on_commit_callbacks(execute=True):
-        agent.post(f"/cases/{carol_case.number}/notes", {"text": "Customer is grumpy"})
-        agent.post(f"/cases/{carol_case.number}/status", {"status": "on_hold"})
+    agent.post(f"/cases/{carol_case.number}/notes", {"text": "Customer is grumpy"})
+    agent.post(f"/cases/{carol_case.number}/status", {"status": "on_hold"})
+    send_case_events()
 
     assert receiver.requests == []
 
 
-def test_a_failed_delivery_is_retried_later_with_the_same_id(
-    as_role, carol_case, receiver, django_capture_on_commit_callbacks
-):
+def test_a_failed_delivery_is_retried_later_with_the_same_id(as_role, carol_case, receiver):
     hook = subscribe(as_role("customer"), receiver.url)
     receiver.statuses = [500, 503]
 
-    with django_capture_on_commit_callbacks(execute=True):
-        as_role("agent").post(f"/cases/{carol_case.number}/messages", {"text": "Fixed?"})
+    as_role("agent").post(f"/cases/{carol_case.number}/messages", {"text": "Fixed?"})
+    send_case_events()
 
     delivery = OutboundDelivery.objects.get()
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", 1, 500)
@@ -102,14 +99,13 @@ def test_a_failed_delivery_is_retried_later_with_the_same_id(
     assert len(receiver.requests) == 3
 
 
-def test_giving_up_after_the_last_attempt(settings, as_role, carol_case, receiver,
-                                          django_capture_on_commit_callbacks):  # fmt: skip
+def test_giving_up_after_the_last_attempt(settings, as_role, carol_case, receiver):
     settings.CASEWAY_OUTBOUND_MAX_ATTEMPTS = 2
     subscribe(as_role("customer"), receiver.url)
     receiver.statuses = [500, 500, 500]
 
-    with django_capture_on_commit_callbacks(execute=True):
-        as_role("agent").post(f"/cases/{carol_case.number}/messages", {"text": "Hello?"})
+    as_role("agent").post(f"/cases/{carol_case.number}/messages", {"text": "Hello?"})
+    send_case_events()
     retry_due_deliveries(now=timezone.now() + timedelta(hours=1))
 
     delivery = OutboundDelivery.objects.get()
@@ -117,27 +113,25 @@ def test_giving_up_after_the_last_attempt(settings, as_role, carol_case, receive
     assert retry_due_deliveries(now=timezone.now() + timedelta(days=2)) == 0
 
 
-def test_an_unreachable_receiver_is_retried(as_role, carol_case, receiver,
-                                            django_capture_on_commit_callbacks):  # fmt: skip
+def test_an_unreachable_receiver_is_retried(as_role, carol_case, receiver):
     hook = subscribe(as_role("customer"), receiver.url)
     WebhookSubscription.objects.filter(pk=hook["id"]).update(url="http://127.0.0.1:9/nothing")
 
-    with django_capture_on_commit_callbacks(execute=True):
-        as_role("agent").post(f"/cases/{carol_case.number}/messages", {"text": "Hello?"})
+    as_role("agent").post(f"/cases/{carol_case.number}/messages", {"text": "Hello?"})
+    send_case_events()
 
     delivery = OutboundDelivery.objects.get()
     assert delivery.status == OutboundStatus.PENDING
     assert "Error" in delivery.last_error
 
 
-def test_gone_stops_the_subscription(as_role, carol_case, receiver,
-                                     django_capture_on_commit_callbacks):  # fmt: skip
+def test_gone_stops_the_subscription(as_role, carol_case, receiver):
     hook = subscribe(as_role("customer"), receiver.url)
     receiver.statuses = [410]
 
-    with django_capture_on_commit_callbacks(execute=True):
-        as_role("agent").post(f"/cases/{carol_case.number}/messages", {"text": "One"})
-        as_role("agent").post(f"/cases/{carol_case.number}/messages", {"text": "Two"})
+    as_role("agent").post(f"/cases/{carol_case.number}/messages", {"text": "One"})
+    as_role("agent").post(f"/cases/{carol_case.number}/messages", {"text": "Two"})
+    send_case_events()
 
     assert len(receiver.requests) == 1
     assert not WebhookSubscription.objects.get(pk=hook["id"]).is_active
@@ -153,26 +147,22 @@ RECIPIENTS = [
 
 
 @pytest.mark.parametrize(("role", "receives"), RECIPIENTS)
-def test_only_those_who_see_the_case_receive_it(
-    as_role, carol_case, receiver, role, receives, django_capture_on_commit_callbacks
-):
+def test_only_those_who_see_the_case_receive_it(as_role, carol_case, receiver, role, receives):
     subscribe(as_role(role), receiver.url)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        as_role("customer").post(f"/cases/{carol_case.number}/messages", {"text": "Any news?"})
+    as_role("customer").post(f"/cases/{carol_case.number}/messages", {"text": "Any news?"})
+    send_case_events()
 
     assert len(receiver.requests) == (1 if receives else 0)
     if receives:
         assert receiver.requests[0].json["data"]["activity"]["kind"] == "message_in"
 
 
-def test_a_case_from_another_channel_is_sent_too(
-    customer, make_message, receiver, api, django_capture_on_commit_callbacks
-):
+def test_a_case_from_another_channel_is_sent_too(customer, make_message, receiver, api):
     subscribe(api.as_user(customer.user), receiver.url)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        receive(make_message(email="carol@globex.test", subject="By email"))
+    receive(make_message(email="carol@globex.test", subject="By email"))
+    send_case_events()
 
     [request] = receiver.requests
     assert request.json["data"]["case"]["subject"] == "By email"
@@ -228,14 +218,12 @@ def test_unsafe_urls_are_refused_with_the_field(settings, as_role, url, why):
     assert not WebhookSubscription.objects.exists()
 
 
-def test_a_url_that_turned_private_is_not_posted_to(
-    settings, as_role, carol_case, receiver, django_capture_on_commit_callbacks
-):
+def test_a_url_that_turned_private_is_not_posted_to(settings, as_role, carol_case, receiver):
     subscribe(as_role("customer"), receiver.url)
     settings.CASEWAY_WEBHOOK_ALLOW_PRIVATE = False
 
-    with django_capture_on_commit_callbacks(execute=True):
-        as_role("agent").post(f"/cases/{carol_case.number}/messages", {"text": "Hi"})
+    as_role("agent").post(f"/cases/{carol_case.number}/messages", {"text": "Hi"})
+    send_case_events()
 
     assert receiver.requests == []
     assert OutboundDelivery.objects.get().status == OutboundStatus.FAILED
@@ -279,24 +267,58 @@ def test_signature_checks():
         verify(secret="s3cret", body=body, header="v1=abc", now=1_700_000_100)
 
 
-def test_a_message_nobody_listens_to_costs_one_query(carol_case, django_assert_num_queries):
-    activity = carol_case.activities.get()
+def test_the_dispatcher_costs_the_same_few_queries_for_any_batch(carol_case, make_message):
+    """Nothing is written on the intake path; the dispatcher reads a batch in a fixed
+    number of statements, however many messages it holds."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
-    with django_assert_num_queries(1):
-        queued = queue_case_event(
-            activity_id=activity.pk, case_id=carol_case.pk, kind=activity.kind
-        )
+    counts = []
+    for size in (2, 9):
+        for n in range(size):
+            receive(make_message(email="carol@globex.test", subject=f"Case {size}-{n}"))
+        with CaptureQueriesContext(connection) as queries:
+            delivered, _seen = dispatch_case_events()
+        counts.append(len(queries))
+        assert delivered == []
+    assert counts[0] == counts[1]
+    assert OutboundCursor.objects.get().last_activity_id == Activity.objects.latest("pk").pk
 
-    assert queued == []
 
-
-def test_writing_the_deliveries_twice_writes_nothing_new(as_role, carol_case, receiver):
+def test_each_entry_is_dispatched_once(as_role, carol_case, receiver):
     subscribe(as_role("customer"), receiver.url)
-    activity = carol_case.activities.get()
+    as_role("agent").post(f"/cases/{carol_case.number}/messages", {"text": "Once"})
 
-    first = queue_case_event(activity_id=activity.pk, case_id=carol_case.pk, kind=activity.kind)
-    again = queue_case_event(activity_id=activity.pk, case_id=carol_case.pk, kind=activity.kind)
+    first, _ = dispatch_case_events()
+    again, seen = dispatch_case_events()
 
     assert len(first) == 1
-    assert again == first  # still pending, same row
+    assert (again, seen) == ([], 0)
     assert OutboundDelivery.objects.count() == 1
+
+
+def test_a_subscription_hears_only_of_what_came_after_it(as_role, carol_case, receiver):
+    subscribe(as_role("customer"), receiver.url)
+
+    send_case_events()
+
+    assert receiver.requests == []  # Carol's opening message predates the webhook
+
+
+def test_young_entries_wait_for_the_next_run(settings, as_role, carol_case, receiver):
+    settings.CASEWAY_FEED_SETTLE_SECONDS = 60
+    subscribe(as_role("customer"), receiver.url)
+    as_role("agent").post(f"/cases/{carol_case.number}/messages", {"text": "Soon"})
+
+    assert dispatch_case_events() == ([], 0)
+    assert dispatch_case_events(now=timezone.now() + timedelta(minutes=2))[1] == 2
+
+
+def test_every_worker_runs_the_dispatcher(settings):
+    from caseway.core.periodic import registered_periodic
+
+    settings.CASEWAY_OUTBOUND_DISPATCH_SECONDS = 2
+    [job] = [job for job in registered_periodic() if job.name == "case updates out"]
+
+    assert job.function is send_case_events
+    assert job.interval() == 2

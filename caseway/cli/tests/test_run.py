@@ -42,5 +42,6 @@ def test_no_worker_thread_without_a_database_task_backend():
         "SLA sweep",
         "routing sweep",
         "knowledge schedule",
+        "case updates out",  # registered by the api app (caseway.core.periodic)
     ]
     assert background_services(with_worker=False) == []

@@ -163,3 +163,13 @@ def test_stale_feedback_is_ignored(client, knowledge_base):
     response = client.post(URL, {"action": "feedback", "turn": "nope", "helpful": "yes"})
 
     assert response.status_code == 302
+
+
+def test_an_untouched_start_screen_does_not_clear_itself(client, knowledge_base):
+    assert "data-clean" in client.get(URL).content.decode()
+
+    ask(client, "I forgot my password")
+    client.post("/kiosk/reset/")
+    client.get(f"/kiosk/articles/{knowledge_base['password'].pk}/")  # a session again
+
+    assert "data-clean" not in client.get(URL).content.decode()

@@ -190,6 +190,8 @@ def kiosk_home(request: HttpRequest) -> HttpResponse:
             "last_bot": bot_turns[-1] if bot_turns else None,
             "articles": articles,
             "topics": topics,
+            # Nothing of anyone here yet: the screen need not clear itself until touched.
+            "is_clean": not turns and request.session.is_empty(),
         },
     )
 

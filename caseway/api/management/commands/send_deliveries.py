@@ -1,7 +1,9 @@
-"""`caseway send_deliveries`: send the webhook and push deliveries whose retry is due.
+"""`caseway send_deliveries`: dispatch new case updates and send the webhook and push
+deliveries whose retry is due.
 
-The worker retries by itself (each failure enqueues the next attempt for its time); this
-catches up after the worker was down, or with a task backend that cannot defer.
+The worker does both by itself (the dispatcher every second, each failure enqueuing the next
+attempt for its time); this catches up without a worker, or with a task backend that cannot
+defer.
 """
 
 from __future__ import annotations
@@ -10,14 +12,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from caseway.api.handlers import send_case_events
 from caseway.api.outbound import SWEEP_BATCH, retry_due_deliveries
 
 
 class Command(BaseCommand):
-    help = "Send the webhook and push deliveries whose retry is due."
+    help = "Dispatch new case updates; send the webhook and push deliveries that are due."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        total = 0
+        total = send_case_events()
         while tried := retry_due_deliveries():
             total += tried
             if tried < SWEEP_BATCH:

@@ -12,6 +12,8 @@
   var resetForm = document.getElementById("kiosk-reset");
   var lastTouch = Date.now();
   var resetting = false;
+  // The start screen with nothing of anyone on it has nothing to clear until it is touched.
+  var clean = body.hasAttribute("data-clean");
 
   // Clear everything on this side first (what is typed, what is shown, anything stored),
   // then tell the server to delete the session; it answers with the start screen.
@@ -27,6 +29,7 @@
   }
 
   function touched() {
+    clean = false;
     lastTouch = Date.now();
     if (overlay && !overlay.hidden) overlay.hidden = true;
   }
@@ -36,6 +39,7 @@
   });
 
   setInterval(function () {
+    if (clean) return;
     var left = idleSeconds - (Date.now() - lastTouch) / 1000;
     if (left <= 0) {
       clearAndReset();
