@@ -45,3 +45,27 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name})"
+
+
+from caseway.api.outbound_models import (  # noqa: E402
+    Device,
+    DevicePlatform,
+    OutboundCursor,
+    OutboundDelivery,
+    OutboundKind,
+    OutboundStatus,
+    WebhookSubscription,
+)
+
+__all__ = [
+    "TOKEN_PREFIX",
+    "ApiToken",
+    "Device",
+    "DevicePlatform",
+    "OutboundCursor",
+    "OutboundDelivery",
+    "OutboundKind",
+    "OutboundStatus",
+    "WebhookSubscription",
+    "hash_token",
+]

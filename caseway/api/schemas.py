@@ -86,9 +86,10 @@ MessageText = Annotated[str, AfterValidator(_check_text)]
 
 
 class TokenIn(InputSchema):
-    username: str = Field(..., min_length=1, max_length=150)
+    username: str = Field(..., min_length=1, max_length=254, description="Or the email.")
     password: str = Field(..., min_length=1, max_length=1000)
     name: str = Field("API", max_length=100, description="What the token is for: 'iPhone'.")
+    expires_in_days: int | None = Field(None, ge=1, le=3650, description="Never when null.")
 
 
 class TokenOut(Schema):

@@ -22,7 +22,7 @@ from caseway.assist.models import Conversation, ConversationOutcome, Turn, TurnR
 from caseway.cases.models import Case
 from caseway.connectors.messages import InboundMessage, Sender
 from caseway.core.kinds import AddressKind, ChannelKind
-from caseway.customers.models import Contact
+from caseway.customers.models import Contact, normalize_address
 from caseway.intake.exceptions import MessageRejected
 from caseway.intake.services import receive
 from caseway.knowledge.feedback import record_feedback as record_article_feedback
@@ -135,9 +135,10 @@ def record_feedback(*, conversation: Conversation, turn_id: int, is_helpful: boo
     return turn
 
 
-def handoff(*, conversation: Conversation, name: str, email: str) -> Case:
+def handoff(*, conversation: Conversation, name: str, email: str, phone: str = "") -> Case:
     """Open a case for a person to take over, carrying the whole transcript, through the one
-    intake path; the case is recorded on the conversation.
+    intake path; the case is recorded on the conversation. The visitor is reached by email,
+    or by phone when they gave only a number (the kiosk asks for either).
 
     Idempotent: the message's provider id is the conversation's, so a second handoff (a
     double click, a retry) is a replay that intake answers with the same case. Intake runs
@@ -145,13 +146,15 @@ def handoff(*, conversation: Conversation, name: str, email: str) -> Case:
     """
     if conversation.handed_off_case_id is not None:
         return Case.objects.get(pk=conversation.handed_off_case_id)
-    address = email.strip()
+    address, kind = email.strip(), AddressKind.EMAIL
+    if not address and phone.strip():
+        address, kind = normalize_address(AddressKind.PHONE, phone), AddressKind.PHONE
     if not address:
         raise HandoffRefused(gettext("An email address is needed to reach you."))
     message = InboundMessage(
         channel=conversation.channel,
         provider_id=f"assist:{conversation.token}",
-        sender=Sender(kind=AddressKind.EMAIL, address=address, name=name.strip()),
+        sender=Sender(kind=kind, address=address, name=name.strip()),
         subject=handoff_subject(conversation),
         text=transcript(conversation),
         meta={"activity_data": {"bot_conversation": conversation.pk}},

@@ -25,6 +25,7 @@ def render_banner(
         (_("Help center"), base + "/kb/"),
         (_("Ask the bot"), base + "/help/ask/"),
         (_("Community"), base + "/community/"),
+        (_("Kiosk"), base + "/kiosk/"),
         (_("Agent workspace"), base + WORKSPACE_PATH),
         (_("Admin"), base + ADMIN_PATH),
         (_("API docs"), base + API_DOCS_PATH),

@@ -24,6 +24,7 @@ from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS, task_backends
 from django_tasks_db.management.commands.db_worker import Worker
 
 from caseway.connectors.email.smtp import Arrival, SmtpListener
+from caseway.core.periodic import registered_periodic
 from caseway.intake.email_models import EmailSource
 from caseway.intake.mail import is_our_address, poll_mailboxes, receive_email
 from caseway.knowledge.services import apply_due_schedules
@@ -206,11 +207,16 @@ def imap_poll_job() -> PeriodicJob | None:
 
 
 def sweep_jobs() -> list[PeriodicJob]:
-    """The periodic jobs every worker runs."""
+    """The periodic jobs every worker runs, then those apps registered (core.periodic)."""
     jobs = [sla_sweep_job(), routing_sweep_job(), kb_schedule_job()]
     imap = imap_poll_job()
     if imap is not None:
         jobs.append(imap)
+    for job in registered_periodic():
+        interval = float(job.interval())
+        if interval <= 0:
+            raise ImproperlyConfigured(f"the interval of {job.name} must be a positive number")
+        jobs.append(PeriodicJob(name=job.name, function=job.function, interval=interval))
     return jobs
 
 

@@ -277,3 +277,24 @@ TWILIO_HTTP_TIMEOUT = float(os.environ.get("TWILIO_HTTP_TIMEOUT", 10))
 # Seconds an agent's phone rings before the caller is offered voicemail.
 TWILIO_DIAL_TIMEOUT = int(os.environ.get("TWILIO_DIAL_TIMEOUT", 20))
 TWILIO_VOICEMAIL_MAX_SECONDS = int(os.environ.get("TWILIO_VOICEMAIL_MAX_SECONDS", 120))
+
+# --- Mobile app API and kiosk (caseway.api, caseway.portal.views.kiosk) ---------------------
+# Every outbound POST (webhooks, the push gateway): seconds to wait for an answer, attempts
+# before giving up, and the first retry's delay (doubled after each failure, at most a day).
+CASEWAY_OUTBOUND_TIMEOUT_SECONDS = float(os.environ.get("OUTBOUND_TIMEOUT_SECONDS", 5))
+CASEWAY_OUTBOUND_MAX_ATTEMPTS = int(os.environ.get("OUTBOUND_MAX_ATTEMPTS", 8))
+CASEWAY_OUTBOUND_RETRY_SECONDS = float(os.environ.get("OUTBOUND_RETRY_SECONDS", 30))
+# How often each worker turns new public messages into webhook and push deliveries (seconds).
+CASEWAY_OUTBOUND_DISPATCH_SECONDS = float(os.environ.get("OUTBOUND_DISPATCH_SECONDS", 1))
+# Webhook URLs on loopback, private or link-local addresses are refused unless this is set
+# (a customer's webhook must not reach into our own network); tests and demos set it.
+CASEWAY_WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+# The push relay (an HTTP service in front of APNs/FCM) that receives signed JSON for each
+# agent reply and the devices to notify; push is disabled while the URL is empty.
+CASEWAY_PUSH_GATEWAY_URL = os.environ.get("PUSH_GATEWAY_URL", "")
+CASEWAY_PUSH_GATEWAY_SECRET = os.environ.get("PUSH_GATEWAY_SECRET", "")
+# The feed shows entries at least this old (seconds), so one committed a moment after a
+# newer one is not skipped by a client's cursor.
+CASEWAY_FEED_SETTLE_SECONDS = float(os.environ.get("FEED_SETTLE_SECONDS", 2))
+# A kiosk clears itself (page and session) after this many seconds without a touch.
+CASEWAY_KIOSK_IDLE_SECONDS = int(os.environ.get("KIOSK_IDLE_SECONDS", 90))

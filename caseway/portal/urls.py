@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from caseway.portal.views import assist, cases, community, kb, links, submit
+from caseway.portal.views import assist, cases, community, kb, kiosk, links, submit
 
 app_name = "portal"
 urlpatterns = [
@@ -50,6 +50,11 @@ urlpatterns = [
         name="community_accept",
     ),
     path("community/<int:topic_id>/moderate/", community.moderate, name="community_moderate"),
+    path("kiosk/", kiosk.kiosk_home, name="kiosk"),
+    path("kiosk/articles/<int:article_id>/", kiosk.kiosk_article, name="kiosk_article"),
+    path("kiosk/person/", kiosk.kiosk_person, name="kiosk_person"),
+    path("kiosk/done/", kiosk.kiosk_done, name="kiosk_done"),
+    path("kiosk/reset/", kiosk.kiosk_reset, name="kiosk_reset"),
     path("c/<str:token>/", links.case_link, name="case_link"),
     path("c/<str:token>/submitted/", links.case_submitted, name="case_submitted"),
     path("c/<str:token>/reply/", links.case_link_reply, name="case_link_reply"),

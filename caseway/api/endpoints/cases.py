@@ -29,6 +29,8 @@ from caseway.api.schemas import (
 )
 from caseway.cases.models import Activity, Case, CaseStatus
 from caseway.cases.queries import cases_visible_to, get_case_for_user, timeline_for
+from caseway.connectors.messages import AttachmentIn as InboundAttachment
+from caseway.customers.models import Contact
 from caseway.intake import services as intake
 from caseway.sla.queries import sla_summary_for_case
 
@@ -62,16 +64,37 @@ def create_case(request: HttpRequest, payload: CaseCreateIn) -> Status[CaseOut]:
     """201 with the new case. Sending the same `client_message_id` again returns the same
     case with 200 and changes nothing."""
     caller, contact = require_customer(request)
-    attachments = checked_attachments(payload.attachments)
+    return open_customer_case(
+        caller=caller,
+        contact=contact,
+        subject=payload.subject,
+        text=payload.text,
+        attachments=checked_attachments(payload.attachments),
+        client_message_id=payload.client_message_id,
+        channel=payload.channel,
+    )
+
+
+def open_customer_case(
+    *,
+    caller: Principal,
+    contact: Contact,
+    subject: str,
+    text: str,
+    attachments: tuple[InboundAttachment, ...],
+    client_message_id: str | None,
+    channel: str,
+) -> Status[CaseOut]:
+    """Open a case through intake (JSON or multipart alike); 200 for a replay."""
     result = intake.receive(
         customer_message(
             caller=caller,
             contact=contact,
-            channel=payload.channel,
-            subject=payload.subject,
-            text=payload.text,
+            channel=channel,
+            subject=subject,
+            text=text,
             attachments=attachments,
-            client_message_id=payload.client_message_id,
+            client_message_id=client_message_id,
         )
     )
     case = get_case_for_user(caller.user, result.case.number)
@@ -103,10 +126,30 @@ def add_message(request: HttpRequest, number: str, payload: MessageIn) -> Status
     """A customer's message goes through intake like any channel's (a resolved case reopens;
     `client_message_id` makes a retry answer 200 with the first result). An agent's message is
     a reply to the customer, optionally setting `status` in the same step."""
-    caller = require_role(request)
+    return add_case_message(
+        caller=require_role(request),
+        number=number,
+        text=payload.text,
+        attachments=checked_attachments(payload.attachments),
+        client_message_id=payload.client_message_id,
+        channel=payload.channel,
+        status=payload.status,
+    )
+
+
+def add_case_message(
+    *,
+    caller: Principal,
+    number: str,
+    text: str,
+    attachments: tuple[InboundAttachment, ...],
+    client_message_id: str | None,
+    channel: str,
+    status: str | None,
+) -> Status[CaseActivityOut]:
+    """A customer's message through intake, or an agent's reply (JSON or multipart alike)."""
     case = get_case_for_user(caller.user, number)
-    attachments = checked_attachments(payload.attachments)
-    if not payload.text.strip() and not attachments:
+    if not text.strip() and not attachments:
         raise field_error(
             ["body", "payload", "text"], _("A message needs text or an attachment."), "missing"
         )
@@ -114,12 +157,12 @@ def add_message(request: HttpRequest, number: str, payload: MessageIn) -> Status
         activity = intake.send(
             case=case,
             agent=caller.user,
-            text=payload.text,
+            text=text,
             attachments=[(a.filename, a.content_type, a.content) for a in attachments],
-            status=payload.status,
+            status=status,
         )
         return Status(201, _case_activity(caller, case.number, activity))
-    if payload.status is not None:
+    if status is not None:
         raise AuthorizationError(403, _("Only agents may change a case's status."))
     if case.status == CaseStatus.CANCELLED:
         raise HttpError(409, _("This case was cancelled; open a new case instead."))
@@ -129,10 +172,10 @@ def add_message(request: HttpRequest, number: str, payload: MessageIn) -> Status
         customer_message(
             caller=caller,
             contact=contact,
-            channel=payload.channel,
-            text=payload.text,
+            channel=channel,
+            text=text,
             attachments=attachments,
-            client_message_id=payload.client_message_id,
+            client_message_id=client_message_id,
             case_reference=case.number,
         )
     )

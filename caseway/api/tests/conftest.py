@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 
 from caseway.api.services import issue_token
+from caseway.api.tests.receiver import receiver  # noqa: F401 (a fixture: a local HTTP server)
 from caseway.intake.services import receive
 
 

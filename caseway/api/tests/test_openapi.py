@@ -26,6 +26,21 @@ PATHS = {
     "/api/v1/assist/ask": {"post"},
     "/api/v1/assist/feedback": {"post"},
     "/api/v1/assist/handoff": {"post"},
+    # the app's extras (docs/mobile-api.md)
+    "/api/v1/auth/session-token": {"post"},
+    "/api/v1/auth/tokens": {"get"},
+    "/api/v1/auth/tokens/{token_id}": {"delete"},
+    "/api/v1/auth/tokens/revoke-all": {"post"},
+    "/api/v1/cases/upload": {"post"},
+    "/api/v1/cases/{number}/messages/upload": {"post"},
+    "/api/v1/cases/{number}/attachments/{attachment_id}": {"get"},
+    "/api/v1/devices": {"get", "post"},
+    "/api/v1/devices/{device_id}": {"delete"},
+    "/api/v1/feed": {"get"},
+    "/api/v1/webhooks": {"get", "post"},
+    "/api/v1/webhooks/{webhook_id}": {"delete"},
+    "/api/v1/webhooks/{webhook_id}/ping": {"post"},
+    "/api/v1/webhooks/{webhook_id}/deliveries": {"get"},
 }
 
 

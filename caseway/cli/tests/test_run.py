@@ -43,6 +43,7 @@ def test_no_worker_thread_without_a_database_task_backend(settings):
         "routing sweep",
         "knowledge schedule",
         "IMAP polling",
+        "case updates out",  # registered by the api app (caseway.core.periodic)
         "SMTP listener on 127.0.0.1:2525",
     ]
     # Without the worker the web process still takes mail.
@@ -58,5 +59,6 @@ def test_smtp_listener_and_imap_polling_can_be_turned_off(settings):
         "SLA sweep",
         "routing sweep",
         "knowledge schedule",
+        "case updates out",
     ]
     assert background_services(with_worker=False) == []
