@@ -43,12 +43,17 @@ def is_admin(user: AnyUser) -> bool:
 
 
 def contact_of(user: AnyUser) -> Contact | None:
+    """The contact a customer's login belongs to; for a merged contact, the one it was merged
+    into (its cases moved there), so a portal login keeps seeing its person's cases."""
     if not user.is_authenticated or not user.is_active:
         return None
     try:
-        return cast("User", user).contact
+        contact = cast("User", user).contact
     except Contact.DoesNotExist:
         return None
+    if contact.merged_into_id is not None:
+        return Contact.objects.select_related("account").get(pk=contact.merged_into_id)
+    return contact
 
 
 def cases_visible_to(user: AnyUser) -> CaseQuerySet:
