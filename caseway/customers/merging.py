@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Q
 from django.utils import timezone
 
 from caseway.core.events import publish
@@ -216,12 +215,3 @@ def _decide_pair(a: int, b: int, status: str, actor: AbstractBaseUser | None, at
             decided_by=cast("User | None", actor),
             decided_by_label=user_label(actor),
         )
-
-
-def merges_of(contact: Contact) -> list[ContactMerge]:
-    """Every merge this contact took part in, newest first, with both contacts loaded."""
-    return list(
-        ContactMerge.objects.filter(Q(survivor=contact) | Q(merged=contact))
-        .select_related("survivor", "merged")
-        .prefetch_related("identities__identity")
-    )

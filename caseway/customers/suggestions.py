@@ -50,13 +50,13 @@ class Address:
 
 
 def addresses_in_text(text: str) -> list[tuple[str, str]]:
-    """Emails and phone numbers (8 to 15 digits) written in a message, normalised."""
+    """Emails and phone numbers (9 to 15 digits: no dates) written in a message, normalised."""
     found: list[tuple[str, str]] = []
     for match in _EMAIL.finditer(text):
         found.append((AddressKind.EMAIL, normalize_address(AddressKind.EMAIL, match.group())))
     for match in _PHONE.finditer(text):
         phone = normalize_address(AddressKind.PHONE, match.group())
-        if 8 <= len(phone.lstrip("+")) <= 15:
+        if 9 <= len(phone.lstrip("+")) <= 15:
             found.append((AddressKind.PHONE, phone))
     return list(dict.fromkeys(found))[:MAX_MENTIONS]
 
@@ -186,14 +186,3 @@ def update_contact_details(
     contact.phone = normalize_address(AddressKind.PHONE, phone)[:32] if phone.strip() else ""
     contact.save(update_fields=["name", "email", "phone", "updated_at"])
     return contact, suggest_merges(contact=contact)
-
-
-def open_suggestions_of(contact_id: int) -> list[MergeSuggestion]:
-    """The open suggestions of a contact whose partner is still live, partners loaded."""
-    return list(
-        MergeSuggestion.objects.filter(
-            Q(contact_id=contact_id) | Q(other_id=contact_id), status=SuggestionStatus.OPEN
-        )
-        .filter(contact__merged_into__isnull=True, other__merged_into__isnull=True)
-        .select_related("contact", "other", "contact__account", "other__account")
-    )

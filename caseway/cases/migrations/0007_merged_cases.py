@@ -5,24 +5,60 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0006_case_embedding'),
-        ('customers', '0002_contact_merges_and_suggestions'),
+        ("cases", "0006_case_embedding"),
+        ("customers", "0002_contact_merges_and_suggestions"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MergedCase',
+            name="MergedCase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('account_before', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='customers.account')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='merge_moves', to='cases.case')),
-                ('contact_before', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='customers.contact')),
-                ('merge', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cases', to='customers.contactmerge')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "account_before",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="customers.account",
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="merge_moves",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "contact_before",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="customers.contact",
+                    ),
+                ),
+                (
+                    "merge",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cases",
+                        to="customers.contactmerge",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('merge', 'case'), name='merged_case_once')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("merge", "case"), name="merged_case_once")
+                ],
             },
         ),
     ]

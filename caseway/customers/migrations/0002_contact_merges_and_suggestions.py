@@ -6,136 +6,240 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0001_initial'),
+        ("customers", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ContactMerge',
+            name="ContactMerge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('actor_label', models.CharField(max_length=200)),
-                ('merged_at', models.DateTimeField(db_index=True)),
-                ('survivor_changes', models.JSONField(blank=True, default=dict)),
-                ('repointed', models.JSONField(blank=True, default=list)),
-                ('unmerged_at', models.DateTimeField(blank=True, null=True)),
-                ('unmerged_by_label', models.CharField(blank=True, max_length=200)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("actor_label", models.CharField(max_length=200)),
+                ("merged_at", models.DateTimeField(db_index=True)),
+                ("survivor_changes", models.JSONField(blank=True, default=dict)),
+                ("repointed", models.JSONField(blank=True, default=list)),
+                ("unmerged_at", models.DateTimeField(blank=True, null=True)),
+                ("unmerged_by_label", models.CharField(blank=True, max_length=200)),
             ],
             options={
-                'ordering': ['-merged_at', '-pk'],
+                "ordering": ["-merged_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='MergedIdentity',
+            name="MergedIdentity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='MergeSuggestion',
+            name="MergeSuggestion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=20, verbose_name='shared address kind')),
-                ('address', models.CharField(max_length=320, verbose_name='shared address')),
-                ('source', models.CharField(choices=[('identity', 'a channel identity'), ('details', 'contact details'), ('message', 'a message')], max_length=20)),
-                ('evidence', models.CharField(blank=True, max_length=300, verbose_name='where it was seen')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('dismissed', 'Dismissed'), ('merged', 'Merged')], default='open', max_length=20)),
-                ('created_at', models.DateTimeField(db_index=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decided_by_label', models.CharField(blank=True, max_length=200)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=20, verbose_name="shared address kind")),
+                ("address", models.CharField(max_length=320, verbose_name="shared address")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("identity", "a channel identity"),
+                            ("details", "contact details"),
+                            ("message", "a message"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "evidence",
+                    models.CharField(blank=True, max_length=300, verbose_name="where it was seen"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("dismissed", "Dismissed"),
+                            ("merged", "Merged"),
+                        ],
+                        default="open",
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(db_index=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("decided_by_label", models.CharField(blank=True, max_length=200)),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.AlterModelOptions(
-            name='contact',
-            options={'ordering': ['name', 'pk'], 'permissions': [('merge_contact', 'Can merge and unmerge contacts')]},
+            name="contact",
+            options={
+                "ordering": ["name", "pk"],
+                "permissions": [("merge_contact", "Can merge and unmerge contacts")],
+            },
         ),
         migrations.AddField(
-            model_name='contact',
-            name='merged_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='merged'),
+            model_name="contact",
+            name="merged_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="merged"),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='merged_into',
-            field=models.ForeignKey(blank=True, help_text='The contact this one was merged into; it keeps no identities or cases.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='merged_contacts', to='customers.contact'),
+            model_name="contact",
+            name="merged_into",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The contact this one was merged into; it keeps no identities or cases.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="merged_contacts",
+                to="customers.contact",
+            ),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['email'], name='contact_email'),
+            model_name="contact",
+            index=models.Index(fields=["email"], name="contact_email"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['phone'], name='contact_phone'),
+            model_name="contact",
+            index=models.Index(fields=["phone"], name="contact_phone"),
         ),
         migrations.AddField(
-            model_name='contactmerge',
-            name='actor',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="contactmerge",
+            name="actor",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='contactmerge',
-            name='merged',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='merges_given', to='customers.contact'),
+            model_name="contactmerge",
+            name="merged",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="merges_given",
+                to="customers.contact",
+            ),
         ),
         migrations.AddField(
-            model_name='contactmerge',
-            name='survivor',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='merges_received', to='customers.contact'),
+            model_name="contactmerge",
+            name="survivor",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="merges_received",
+                to="customers.contact",
+            ),
         ),
         migrations.AddField(
-            model_name='contactmerge',
-            name='unmerged_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="contactmerge",
+            name="unmerged_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='mergedidentity',
-            name='identity',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='merge_moves', to='customers.identity'),
+            model_name="mergedidentity",
+            name="identity",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="merge_moves",
+                to="customers.identity",
+            ),
         ),
         migrations.AddField(
-            model_name='mergedidentity',
-            name='merge',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='identities', to='customers.contactmerge'),
+            model_name="mergedidentity",
+            name="merge",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="identities",
+                to="customers.contactmerge",
+            ),
         ),
         migrations.AddField(
-            model_name='mergesuggestion',
-            name='contact',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='suggestions_low', to='customers.contact'),
+            model_name="mergesuggestion",
+            name="contact",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="suggestions_low",
+                to="customers.contact",
+            ),
         ),
         migrations.AddField(
-            model_name='mergesuggestion',
-            name='decided_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="mergesuggestion",
+            name="decided_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='mergesuggestion',
-            name='other',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='suggestions_high', to='customers.contact'),
+            model_name="mergesuggestion",
+            name="other",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="suggestions_high",
+                to="customers.contact",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contactmerge',
-            constraint=models.UniqueConstraint(condition=models.Q(('unmerged_at__isnull', True)), fields=('merged',), name='contact_merged_once'),
+            model_name="contactmerge",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("unmerged_at__isnull", True)),
+                fields=("merged",),
+                name="contact_merged_once",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='mergedidentity',
-            constraint=models.UniqueConstraint(fields=('merge', 'identity'), name='merged_identity_once'),
+            model_name="mergedidentity",
+            constraint=models.UniqueConstraint(
+                fields=("merge", "identity"), name="merged_identity_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='mergesuggestion',
-            index=models.Index(condition=models.Q(('status', 'open')), fields=['other'], name='suggestion_open_other'),
+            model_name="mergesuggestion",
+            index=models.Index(
+                condition=models.Q(("status", "open")),
+                fields=["other"],
+                name="suggestion_open_other",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='mergesuggestion',
-            constraint=models.UniqueConstraint(fields=('contact', 'other'), name='suggestion_pair_once'),
+            model_name="mergesuggestion",
+            constraint=models.UniqueConstraint(
+                fields=("contact", "other"), name="suggestion_pair_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='mergesuggestion',
-            constraint=models.CheckConstraint(condition=models.Q(('contact__lt', models.F('other'))), name='suggestion_pair_ordered'),
+            model_name="mergesuggestion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("contact__lt", models.F("other"))),
+                name="suggestion_pair_ordered",
+            ),
         ),
     ]
