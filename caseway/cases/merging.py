@@ -131,6 +131,46 @@ def unmerge_contacts(*, merge: ContactMerge, actor: AbstractBaseUser) -> Contact
     return merge
 
 
+@transaction.atomic
+def adopt_case_of_merged_contact(*, case_id: int) -> bool:
+    """Move a case that was opened for a contact while it was being merged away (intake
+    resolved the sender just before the merge committed) to the survivor, as part of that
+    merge, so an unmerge takes it back too. Returns whether it moved; safe to run twice."""
+    case = Case.objects.select_for_update(of=("self",)).select_related("contact").get(pk=case_id)
+    contact = case.contact
+    merge = ContactMerge.objects.filter(merged=contact, unmerged_at__isnull=True).first()
+    if contact.merged_into_id is None or merge is None:
+        return False
+    survivor = Contact.objects.get(pk=contact.merged_into_id)
+    at = timezone.now()
+    MergedCase.objects.get_or_create(
+        merge=merge,
+        case=case,
+        defaults={"contact_before": contact, "account_before_id": case.account_id},
+    )
+    accounts = _account_names([case.account_id, survivor.account_id])
+    audit = [_audit_system(case, "contact", str(contact), str(survivor), at)]
+    if case.account_id != survivor.account_id:
+        audit.append(
+            _audit_system(
+                case, "account", accounts[case.account_id], accounts[survivor.account_id], at
+            )
+        )
+    AuditEntry.objects.bulk_create(audit)
+    Case.objects.filter(pk=case.pk).update(
+        contact_id=survivor.pk, account_id=survivor.account_id, updated_at=at
+    )
+    publish(CaseUpdated(case_id=case.pk, fields=("contact", "account")))
+    return True
+
+
+def _audit_system(case: Case, field: str, before: str, after: str, at: datetime) -> AuditEntry:
+    return AuditEntry(
+        case=case, actor=None, actor_label="Caseway", field=field,
+        before=before[:300], after=after[:300], at=at,
+    )  # fmt: skip
+
+
 def _account_names(ids: Iterable[int | None]) -> dict[int | None, str]:
     """Account names for audit entries, in one query; None is no account."""
     wanted = {pk for pk in ids if pk is not None}

@@ -93,9 +93,9 @@ def suggest_merges(
     phones = [a.address for a in own if a.kind == AddressKind.PHONE]
     matches: dict[int, Address] = {}
     identity_match = Q()
-    for kind, values in ((AddressKind.EMAIL, emails), (AddressKind.PHONE, phones)):
+    for address_kind, values in ((AddressKind.EMAIL, emails), (AddressKind.PHONE, phones)):
         if values:
-            identity_match |= Q(kind=kind, address__in=values)
+            identity_match |= Q(kind=address_kind, address__in=values)
     for other_id, kind, address in (
         Identity.objects.filter(identity_match, contact__merged_into__isnull=True)
         .exclude(contact_id=contact.pk)

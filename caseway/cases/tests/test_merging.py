@@ -227,3 +227,23 @@ def test_a_portal_login_of_a_merged_contact_sees_the_survivors_cases(two_bobs, m
     merge_contacts(survivor=email_case.contact, merged=sms_case.contact, actor=merger)
     login.refresh_from_db()
     assert contact_of(login) == email_case.contact
+
+
+def test_a_case_opened_on_a_contact_being_merged_follows_the_merge(two_bobs, merger):
+    from caseway.cases.merging import adopt_case_of_merged_contact
+
+    email_case, _, sms_case = two_bobs
+    merged = sms_case.contact
+    merge = merge_contacts(survivor=email_case.contact, merged=merged, actor=merger)
+    # What intake writes when it resolved the sender just before the merge committed.
+    late = CaseFactory(contact=merged, queue=email_case.queue, origin_channel="sms")
+
+    assert adopt_case_of_merged_contact(case_id=late.pk)
+    assert not adopt_case_of_merged_contact(case_id=late.pk)
+
+    late.refresh_from_db()
+    assert late.contact == email_case.contact
+    assert AuditEntry.objects.get(case=late, field="contact").actor_label == "Caseway"
+    unmerge_contacts(merge=merge, actor=merger)
+    late.refresh_from_db()
+    assert late.contact == merged

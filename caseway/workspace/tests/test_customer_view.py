@@ -208,7 +208,6 @@ def test_the_list_of_possible_duplicates(agent_client, client, bob, other_agent)
 
 
 def test_correcting_details_suggests_a_duplicate(agent_client, bob, make_message):
-    by_mail, by_sms = bob
     fb = receive(
         make_message(channel="facebook", sender=Sender(kind="facebook", address="fb-9"))
     ).case.contact

@@ -45,7 +45,7 @@ CASES_SHOWN = 50
 SUGGESTIONS_SHOWN = 100
 
 # Which icon and label an identity of each kind shows (icons of workspace/_icons.html).
-IDENTITY_ICONS = {
+IDENTITY_ICONS: dict[str, str] = {
     AddressKind.EMAIL: "email",
     AddressKind.PHONE: "sms",
     AddressKind.FACEBOOK: "facebook",
