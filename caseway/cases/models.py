@@ -383,3 +383,14 @@ class MergedCase(models.Model):
 
     def __str__(self) -> str:
         return f"case {self.case_id} in merge {self.merge_id}"
+
+
+class MergeSweepCursor(models.Model):
+    """How far the merge-suggestion sweep has read (cases.merge_sweep): one row."""
+
+    last_activity_id = models.BigIntegerField(default=0)
+    last_contact_id = models.BigIntegerField(default=0)
+    swept_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"merge sweep at activity {self.last_activity_id}"

@@ -23,6 +23,7 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS, task_backends
 from django_tasks_db.management.commands.db_worker import Worker
 
+from caseway.cases.merge_sweep import sweep_merge_suggestions
 from caseway.knowledge.services import apply_due_schedules
 from caseway.routing.sweeps import run_routing_sweep
 from caseway.sla.escalation import SWEEP_BATCH
@@ -192,9 +193,18 @@ def kb_schedule_job() -> PeriodicJob:
     )
 
 
+def merge_sweep_job() -> PeriodicJob:
+    """Merge suggestions from what arrived, every CASEWAY_MERGE_SWEEP_SECONDS (env
+    MERGE_SWEEP_SECONDS, default 30): off the intake path (caseway.cases.merge_sweep)."""
+    interval = float(settings.CASEWAY_MERGE_SWEEP_SECONDS)
+    if interval <= 0:
+        raise ImproperlyConfigured("MERGE_SWEEP_SECONDS must be a positive number of seconds")
+    return PeriodicJob(name="merge sweep", function=sweep_merge_suggestions, interval=interval)
+
+
 def sweep_jobs() -> list[PeriodicJob]:
     """The periodic jobs every worker runs."""
-    return [sla_sweep_job(), routing_sweep_job(), kb_schedule_job()]
+    return [sla_sweep_job(), routing_sweep_job(), kb_schedule_job(), merge_sweep_job()]
 
 
 def uses_database_tasks() -> bool:

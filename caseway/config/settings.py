@@ -219,6 +219,10 @@ CASEWAY_ROUTING_SWEEP_THREADS = int(os.environ.get("ROUTING_SWEEP_THREADS", 2))
 CASEWAY_DEFAULT_CASE_CAPACITY = int(os.environ.get("DEFAULT_CASE_CAPACITY", 10))
 CASEWAY_DEFAULT_CHAT_CAPACITY = int(os.environ.get("DEFAULT_CHAT_CAPACITY", 3))
 
+# --- One customer across channels (merge suggestions) ---
+# How often the worker reads new contacts and messages for merge suggestions (seconds).
+CASEWAY_MERGE_SWEEP_SECONDS = float(os.environ.get("MERGE_SWEEP_SECONDS", 30))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -14,6 +14,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from playwright.sync_api import expect
 
+from caseway.cases.merge_sweep import sweep_merge_suggestions
 from caseway.connectors.messages import InboundMessage, Sender
 from caseway.customers.models import Contact
 from caseway.intake.services import receive
@@ -48,6 +49,7 @@ def test_agent_merges_the_sms_and_email_contacts_then_unmerges(browser, live_ser
             "Bob Smith\nmobile +1 (555) 000-1111",
         )
     )
+    sweep_merge_suggestions()  # what the worker does every MERGE_SWEEP_SECONDS
     step = Step("merge-")
     context, page = new_page(browser, step)
     sign_in(page, f"{live_server.url}/agent/login/", agent.username, "agent-secret-1")

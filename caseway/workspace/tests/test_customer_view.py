@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from caseway.cases.merge_sweep import sweep_merge_suggestions
 from caseway.cases.models import Case
 from caseway.cases.services import add_note
 from caseway.connectors.messages import Sender
@@ -20,23 +21,23 @@ def _grant(user):
 
 
 @pytest.fixture
-def bob(make_message, default_queue, django_capture_on_commit_callbacks):
+def bob(make_message, default_queue):
     """Bob wrote by email (signing with his mobile number) and by SMS: a suggestion."""
-    with django_capture_on_commit_callbacks(execute=True):
-        texted = receive(
-            make_message(
-                channel="sms",
-                sender=Sender(kind="phone", address="+15550001111"),
-                text="Internet down again",
-            )
+    texted = receive(
+        make_message(
+            channel="sms",
+            sender=Sender(kind="phone", address="+15550001111"),
+            text="Internet down again",
         )
-        mailed = receive(
-            make_message(
-                sender=Sender(kind="email", address="bob@example.com", name="Bob Smith"),
-                subject="Invoice is wrong",
-                text="Please check.\n--\nBob Smith, +1 555 000 1111",
-            )
+    )
+    mailed = receive(
+        make_message(
+            sender=Sender(kind="email", address="bob@example.com", name="Bob Smith"),
+            subject="Invoice is wrong",
+            text="Please check.\n--\nBob Smith, +1 555 000 1111",
         )
+    )
+    sweep_merge_suggestions()
     return mailed.case.contact, texted.case.contact
 
 
