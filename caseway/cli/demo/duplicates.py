@@ -4,6 +4,8 @@ gave his email address in a Facebook message. Agents may merge them (`merge_cont
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from django.contrib.auth.models import Permission
 
 from caseway.cases.merge_sweep import sweep_merge_suggestions
@@ -12,6 +14,8 @@ from caseway.connectors.messages import InboundMessage, Sender
 from caseway.core.kinds import AddressKind, ChannelKind
 from caseway.intake.services import receive
 
+# A demo of at least this many cases (the default is 200) gets these four more.
+DUPLICATES_FROM = 50
 # Every demo agent but the billing one (admins have every permission anyway).
 MERGERS = ("agent", "priya", "tomas", "lead")
 
@@ -55,7 +59,7 @@ MESSAGES = (
 )
 
 
-def create_duplicates(cast: Cast) -> list[int]:
+def create_duplicates(cast: Cast | SimpleNamespace) -> list[int]:
     """Receive the messages through intake, sweep for suggestions and let the agents
     merge; returns the ids of the cases opened."""
     permission = Permission.objects.get(
