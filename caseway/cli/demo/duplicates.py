@@ -33,10 +33,10 @@ MESSAGES = (
         sender=Sender(
             kind=AddressKind.EMAIL, address="marta.reyes@example.net", name="Marta Reyes"
         ),
-        subject="Refund for the days without broadband",
+        subject="Broadband keeps dropping out",
         text=(
-            "Hello,\n\nafter this week's outages I would like a refund for the days without "
-            "service.\n\nBest regards,\nMarta Reyes\nMobile: +44 7700 900999"
+            "Hello,\n\nmy broadband has dropped out every evening this week. Could you check "
+            "the line?\n\nBest regards,\nMarta Reyes\nMobile: +44 7700 900999"
         ),
     ),
     InboundMessage(
