@@ -42,5 +42,6 @@ def test_no_worker_thread_without_a_database_task_backend():
         "SLA sweep",
         "routing sweep",
         "knowledge schedule",
+        "merge sweep",
     ]
     assert background_services(with_worker=False) == []
