@@ -377,3 +377,34 @@ class CaseEmbedding(models.Model):
 
     def __str__(self) -> str:
         return f"embedding of case {self.case_id}"
+
+
+class MergedCase(models.Model):
+    """A case a contact merge changed: its contact and account before the merge, so that
+    undoing the merge (customers.ContactMerge) puts back exactly these."""
+
+    merge = models.ForeignKey(
+        "customers.ContactMerge", on_delete=models.CASCADE, related_name="cases"
+    )
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="merge_moves")
+    contact_before = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="+")
+    account_before = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["merge", "case"], name="merged_case_once")]
+
+    def __str__(self) -> str:
+        return f"case {self.case_id} in merge {self.merge_id}"
+
+
+class MergeSweepCursor(models.Model):
+    """How far the merge-suggestion sweep has read (cases.merge_sweep): one row."""
+
+    last_activity_id = models.BigIntegerField(default=0)
+    last_contact_id = models.BigIntegerField(default=0)
+    swept_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"merge sweep at activity {self.last_activity_id}"

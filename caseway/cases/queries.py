@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, cast
 
@@ -20,13 +21,14 @@ from caseway.cases.models import (
     OPEN_STATUSES,
     PUBLIC_ACTIVITY_KINDS,
     Activity,
+    ActivityKind,
     Case,
     CaseQuerySet,
     Notification,
     Queue,
 )
 from caseway.core import sql
-from caseway.customers.models import Contact
+from caseway.customers.models import Contact, ContactMerge, MergeSuggestion, SuggestionStatus
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -43,12 +45,17 @@ def is_admin(user: AnyUser) -> bool:
 
 
 def contact_of(user: AnyUser) -> Contact | None:
+    """The contact a customer's login belongs to; for a merged contact, the one it was merged
+    into (its cases moved there), so a portal login keeps seeing its person's cases."""
     if not user.is_authenticated or not user.is_active:
         return None
     try:
-        return cast("User", user).contact
+        contact = cast("User", user).contact
     except Contact.DoesNotExist:
         return None
+    if contact.merged_into_id is not None:
+        return Contact.objects.select_related("account").get(pk=contact.merged_into_id)
+    return contact
 
 
 def cases_visible_to(user: AnyUser) -> CaseQuerySet:
@@ -165,3 +172,89 @@ def unread_notification_count(user: AnyUser) -> int:
     if not user.is_authenticated:
         return 0
     return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).count()
+
+
+# The customer view: one person's cases and one timeline across them.
+
+# What the customer timeline shows unless asked for everything: what was said, on any
+# channel, and what agents wrote down.
+CONVERSATION_KINDS = (
+    ActivityKind.MESSAGE_IN,
+    ActivityKind.MESSAGE_OUT,
+    ActivityKind.PHONE_CALL,
+    ActivityKind.NOTE,
+)
+
+
+def contacts_visible_to(user: AnyUser) -> QuerySet[Contact]:
+    """Contacts an agent may look at: those with a case the agent may see (and contacts
+    merged into them); every contact for an admin; none for anyone else."""
+    if is_admin(user):
+        return Contact.objects.all()
+    if not is_agent(user):
+        return Contact.objects.none()
+    with_cases = cases_visible_to(user).values("contact_id")
+    return Contact.objects.filter(Q(pk__in=with_cases) | Q(merged_into__in=with_cases))
+
+
+def get_contact_for_user(user: AnyUser, contact_id: int) -> Contact:
+    """The contact if `user` may see it, account loaded; raises Contact.DoesNotExist."""
+    return contacts_visible_to(user).select_related("account", "merged_into").get(pk=contact_id)
+
+
+def cases_of_contact(user: AnyUser, contact: Contact) -> CaseQuerySet:
+    """The contact's cases `user` may see, newest first."""
+    return cases_visible_to(user).filter(contact_id=contact.pk).order_by("-created_at", "-pk")
+
+
+def customer_timeline(
+    user: AnyUser,
+    contact: Contact,
+    *,
+    before: tuple[datetime, int] | None = None,
+    limit: int = 30,
+    everything: bool = False,
+) -> list[Activity]:
+    """One page of the contact's history across the cases `user` may see, newest first:
+    messages on every channel, calls and notes (`everything`: status changes, assignments,
+    SLA events too). Keyset paging: `before` is the (created_at, id) of the last entry
+    shown. One query, plus one for attachments."""
+    activities = (
+        Activity.objects.filter(case__in=cases_of_contact(user, contact).values("pk"))
+        .select_related("case", "author_agent", "author_contact")
+        .prefetch_related("attachments")
+        .order_by("-created_at", "-pk")
+    )
+    if not everything:
+        activities = activities.filter(kind__in=CONVERSATION_KINDS)
+    if not is_agent(user):
+        activities = activities.filter(kind__in=PUBLIC_ACTIVITY_KINDS, is_public=True)
+    if before is not None:
+        at, pk = before
+        activities = activities.filter(Q(created_at__lt=at) | Q(created_at=at, pk__lt=pk))
+    return list(activities[:limit])
+
+
+def merge_suggestions_visible_to(user: AnyUser) -> QuerySet[MergeSuggestion]:
+    """Open merge suggestions of two live contacts `user` may both see, newest first, with
+    both contacts and their accounts joined."""
+    suggestions = MergeSuggestion.objects.filter(
+        status=SuggestionStatus.OPEN,
+        contact__merged_into__isnull=True,
+        other__merged_into__isnull=True,
+    ).select_related("contact__account", "other__account")
+    if is_admin(user):
+        return suggestions
+    if not is_agent(user):
+        return suggestions.none()
+    visible = contacts_visible_to(user).values("pk")
+    return suggestions.filter(contact__in=visible, other__in=visible)
+
+
+def merges_of_contact(contact: Contact) -> list[ContactMerge]:
+    """Every merge the contact took part in, newest first, with what each moved."""
+    return list(
+        ContactMerge.objects.filter(Q(survivor=contact) | Q(merged=contact))
+        .select_related("survivor", "merged")
+        .prefetch_related("identities__identity", "cases__case")
+    )

@@ -23,6 +23,7 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS, task_backends
 from django_tasks_db.management.commands.db_worker import Worker
 
+from caseway.cases.merge_sweep import sweep_merge_suggestions
 from caseway.connectors.email.smtp import Arrival, SmtpListener
 from caseway.core.periodic import registered_periodic
 from caseway.intake.email_models import EmailSource
@@ -196,6 +197,15 @@ def kb_schedule_job() -> PeriodicJob:
     )
 
 
+def merge_sweep_job() -> PeriodicJob:
+    """Merge suggestions from what arrived, every CASEWAY_MERGE_SWEEP_SECONDS (env
+    MERGE_SWEEP_SECONDS, default 30): off the intake path (caseway.cases.merge_sweep)."""
+    interval = float(settings.CASEWAY_MERGE_SWEEP_SECONDS)
+    if interval <= 0:
+        raise ImproperlyConfigured("MERGE_SWEEP_SECONDS must be a positive number of seconds")
+    return PeriodicJob(name="merge sweep", function=sweep_merge_suggestions, interval=interval)
+
+
 def imap_poll_job() -> PeriodicJob | None:
     """IMAP polling of the mailboxes that have IMAP settings, every CASEWAY_IMAP_POLL_SECONDS
     (env IMAP_POLL_SECONDS, default 60; 0 turns it off). Several workers may poll at once: a
@@ -208,7 +218,7 @@ def imap_poll_job() -> PeriodicJob | None:
 
 def sweep_jobs() -> list[PeriodicJob]:
     """The periodic jobs every worker runs, then those apps registered (core.periodic)."""
-    jobs = [sla_sweep_job(), routing_sweep_job(), kb_schedule_job()]
+    jobs = [sla_sweep_job(), routing_sweep_job(), kb_schedule_job(), merge_sweep_job()]
     imap = imap_poll_job()
     if imap is not None:
         jobs.append(imap)

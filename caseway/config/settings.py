@@ -247,6 +247,10 @@ CASEWAY_EMAIL_MAX_BYTES = int(os.environ.get("EMAIL_MAX_BYTES", 25 * 1024 * 1024
 CASEWAY_IMAP_POLL_SECONDS = float(os.environ.get("IMAP_POLL_SECONDS", 60))
 CASEWAY_IMAP_TIMEOUT_SECONDS = float(os.environ.get("IMAP_TIMEOUT_SECONDS", 30))
 
+# --- One customer across channels (merge suggestions) ---
+# How often the worker reads new contacts and messages for merge suggestions (seconds).
+CASEWAY_MERGE_SWEEP_SECONDS = float(os.environ.get("MERGE_SWEEP_SECONDS", 30))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

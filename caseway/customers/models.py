@@ -58,12 +58,31 @@ class Contact(TimestampedModel):
     )
     language = models.CharField(_("language"), max_length=16, default="en")
     timezone = models.CharField(_("timezone"), max_length=64, default="UTC")
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_contacts",
+        help_text=_("The contact this one was merged into; it keeps no identities or cases."),
+    )
+    merged_at = models.DateTimeField(_("merged"), null=True, blank=True)
 
     class Meta:
         ordering = ["name", "pk"]
+        indexes = [
+            # Merge suggestions look contacts up by their primary email and phone.
+            models.Index(fields=["email"], name="contact_email"),
+            models.Index(fields=["phone"], name="contact_phone"),
+        ]
+        permissions = [("merge_contact", _("Can merge and unmerge contacts"))]
 
     def __str__(self) -> str:
         return self.name or self.email or self.phone or f"Contact {self.pk}"
+
+    @property
+    def is_merged(self) -> bool:
+        return self.merged_into_id is not None
 
     @property
     def is_preferred_customer(self) -> bool:
@@ -103,3 +122,24 @@ def normalize_address(kind: str, address: str) -> str:
             digits = "+" + digits[2:]
         return digits
     return address
+
+
+# Merges and their suggestions live in a module of their own; imported here so Django finds them.
+from caseway.customers.merge_models import (  # noqa: E402
+    ContactMerge,
+    MergedIdentity,
+    MergeSuggestion,
+    SuggestionStatus,
+)
+
+__all__ = [
+    "Account",
+    "AccountSize",
+    "Contact",
+    "ContactMerge",
+    "Identity",
+    "MergeSuggestion",
+    "MergedIdentity",
+    "SuggestionStatus",
+    "normalize_address",
+]

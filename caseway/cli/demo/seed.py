@@ -18,6 +18,7 @@ from caseway.cases.models import Activity, Case, Queue
 from caseway.cases.similar import index_all_resolved
 from caseway.cli.demo.contracts import create_contracts
 from caseway.cli.demo.dates import spread_dates
+from caseway.cli.demo.duplicates import DUPLICATES_FROM, create_duplicates
 from caseway.cli.demo.knowledge import create_knowledge
 from caseway.cli.demo.mailboxes import create_mailboxes, settle_demo_mail
 from caseway.cli.demo.people import PREMIUM_SLUG, create_cast
@@ -71,6 +72,9 @@ def seed_demo(*, cases: int = 200) -> SeedSummary | None:
         teller = Storyteller(cast, rng)
         with _refusals_expected():
             case_ids = [teller.tell().pk for _ in range(cases)]
+        if cases >= DUPLICATES_FROM:
+            # Two people on two channels each (four more cases): merge suggestions.
+            case_ids += create_duplicates(cast)
         settle_demo_mail()
         spread_dates(case_ids=case_ids, rng=rng, days=30)
         customers = list(

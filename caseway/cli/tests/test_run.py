@@ -42,6 +42,7 @@ def test_no_worker_thread_without_a_database_task_backend(settings):
         "SLA sweep",
         "routing sweep",
         "knowledge schedule",
+        "merge sweep",
         "IMAP polling",
         "case updates out",  # registered by the api app (caseway.core.periodic)
         "SMTP listener on 127.0.0.1:2525",
@@ -59,6 +60,7 @@ def test_smtp_listener_and_imap_polling_can_be_turned_off(settings):
         "SLA sweep",
         "routing sweep",
         "knowledge schedule",
+        "merge sweep",
         "case updates out",
     ]
     assert background_services(with_worker=False) == []
