@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "caseway.routing",
     "caseway.intake",
     "caseway.assist",
+    "caseway.livechat",
     "caseway.portal",
     "caseway.workspace",
     "caseway.api",
@@ -218,6 +219,10 @@ CASEWAY_ROUTING_SWEEP_THREADS = int(os.environ.get("ROUTING_SWEEP_THREADS", 2))
 # What an agent takes at once when no capacity profile of that kind of work is theirs.
 CASEWAY_DEFAULT_CASE_CAPACITY = int(os.environ.get("DEFAULT_CASE_CAPACITY", 10))
 CASEWAY_DEFAULT_CHAT_CAPACITY = int(os.environ.get("DEFAULT_CHAT_CAPACITY", 3))
+
+# Live chat: the page origins (scheme://host[:port]) the widget may be embedded in, besides
+# this site's own; "*" lets every site in. Empty: the portal only.
+CASEWAY_CHAT_ALLOWED_ORIGINS = env_list("CHAT_ALLOWED_ORIGINS", "")
 
 LOGGING = {
     "version": 1,

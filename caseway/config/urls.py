@@ -7,5 +7,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("agent/", include("caseway.workspace.urls")),
+    path("chat/", include("caseway.livechat.urls")),
     path("", include("caseway.portal.urls")),
 ]

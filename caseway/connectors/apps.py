@@ -6,6 +6,7 @@ class ConnectorsConfig(AppConfig):
     label = "connectors"
 
     def ready(self) -> None:
-        from caseway.connectors import portal, registry
+        from caseway.connectors import chat, portal, registry
 
         registry.register(portal.PortalAdapter())
+        registry.register(chat.ChatAdapter())

@@ -45,6 +45,7 @@ def deliver_reply(activity_id: int) -> str:
             html=activity.html,
             reference=case.number,
             in_reply_to=tuple(previous),
+            meta={"activity_id": activity.pk},
         )
         try:
             receipt = adapter_for(activity.channel).send(message)
