@@ -29,7 +29,7 @@ from caseway.intake.exceptions import MessageRejected
 from caseway.intake.services import receive
 from caseway.livechat.exceptions import BadPrechat, ChatEnded, LineRefused
 from caseway.livechat.models import ChatLine, ChatSession, ChatState, LineRole
-from caseway.livechat.pushes import cue_lines
+from caseway.livechat.pushes import cue_agent, cue_lines
 
 NAME_MAX = 200
 LINE_MAX = 4_000
@@ -196,6 +196,8 @@ def request_person(*, session: ChatSession) -> ChatSession:
         locked.case = case
         if case.owner_id is not None:
             locked.state = ChatState.WAITING
+            # Routing offered the case before it was this chat's: tell the agent now.
+            cue_agent(case.owner_id, "chat.offered", locked.pk)
             text = gettext("Connecting you with a person (case %(number)s)…")
         else:
             locked.state = ChatState.MESSAGE
