@@ -27,10 +27,11 @@ def on_case_assigned(event: CaseAssigned) -> None:
         ChatSession.objects.filter(pk=session_id, state=ChatState.ACTIVE).update(
             state=ChatState.WAITING, agent=None
         )
-    elif ChatSession.objects.filter(pk=session_id, state=ChatState.MESSAGE).update(
-        state=ChatState.WAITING
-    ):
-        pass
+    else:
+        # A visitor who left a message and is still there can be taken live.
+        ChatSession.objects.filter(pk=session_id, state=ChatState.MESSAGE).update(
+            state=ChatState.WAITING
+        )
     try:
         if event.previous_owner_id is not None:
             push(
