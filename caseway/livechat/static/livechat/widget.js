@@ -29,7 +29,7 @@
   var shadow = host.attachShadow({mode: "open"});
   shadow.innerHTML = '<style>' +
     ':host{all:initial;font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Arial,sans-serif;font-size:15px;color:#101828}' +
-    '*{box-sizing:border-box}' +
+    '*{box-sizing:border-box}[hidden]{display:none!important}' +
     '.launch{position:fixed;right:20px;bottom:20px;z-index:2147483000;border:0;border-radius:28px;padding:14px 20px;background:' + color + ';color:#fff;font:600 15px/1 inherit;font-family:inherit;box-shadow:0 6px 20px rgba(16,24,40,.25);cursor:pointer}' +
     '.launch:focus-visible,button:focus-visible,input:focus-visible,textarea:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}' +
     '.panel{position:fixed;right:20px;bottom:84px;z-index:2147483000;width:370px;max-width:calc(100vw - 24px);height:560px;max-height:calc(100vh - 110px);background:#fff;border-radius:16px;box-shadow:0 16px 48px rgba(16,24,40,.28);display:flex;flex-direction:column;overflow:hidden}' +
@@ -50,7 +50,7 @@
     '.bot,.agent{align-self:flex-start;background:#fff;border:1px solid #e4e7ec}' +
     '.system{align-self:center;font-size:12px;color:#667085;text-align:center;background:none;padding:2px 6px}' +
     '.pending{opacity:.6}.line a{color:inherit}' +
-    '.meta{min-height:20px;padding:2px 14px;font-size:12px;color:#667085;background:#f9fafb}' +
+    '.meta{margin:0;min-height:20px;padding:2px 14px;font-size:12px;color:#667085;background:#f9fafb}' +
     '.tools{display:flex;gap:6px;padding:8px 12px 0;flex-wrap:wrap}' +
     'form.say{display:flex;gap:8px;padding:10px 12px 12px;align-items:flex-end;border-top:1px solid #e4e7ec}' +
     'form.say textarea{min-height:44px;max-height:120px}' +
@@ -81,6 +81,7 @@
   var q = function (s) { return shadow.querySelector(s); };
   var launch = q(".launch"), panel = q(".panel"), pre = q("form.pre"), log = q(".log"), meta = q(".meta"),
       tools = q(".tools"), say = q("form.say"), text = q("#cw-text"), err = q(".err"), sub = q("#cw-sub");
+  var startButton = pre.querySelector("button[type=submit]");
   launch.textContent = title; q("#cw-title").textContent = title;
 
   function setOpen(v) {
@@ -127,7 +128,7 @@
     else if (m.type === "read") { agentRead = m.id; markRead(); }
     else if (m.type === "error") {
       if (m.client_id) { delete outbox[m.client_id]; save(); }
-      if (pre.hidden) meta.textContent = m.message; else err.textContent = m.message;
+      if (pre.hidden) meta.textContent = m.message; else { err.textContent = m.message; startButton.disabled = false; }
     } else if (m.type === "expired") { store = {}; outbox = {}; save(); pre.hidden = false; log.hidden = meta.hidden = tools.hidden = say.hidden = true; }
   }
 
@@ -140,7 +141,7 @@
       li.appendChild(who);
     }
     li.appendChild(document.createTextNode(m.text));
-    if (m.url) { var a = document.createElement("a"); a.href = m.url; a.target = "_blank"; a.rel = "noopener"; a.textContent = " Read the article"; li.appendChild(a); }
+    if (m.url) { var a = document.createElement("a"); a.href = m.url; a.target = "_blank"; a.rel = "noopener"; a.textContent = "Read the article"; li.appendChild(document.createTextNode(" ")); li.appendChild(a); }
     log.appendChild(li); log.scrollTop = log.scrollHeight;
     return li;
   }
@@ -172,6 +173,7 @@
     if (!name || !email || !question) { err.textContent = "Please fill in your name, email and question."; return; }
     if (!pre.querySelector("[name=email]").checkValidity()) { err.textContent = "Please enter a valid email address."; return; }
     err.textContent = "";
+    startButton.disabled = true;
     connect();
     var go = function () { send({type: "start", name: name, email: email, question: question}) || setTimeout(go, 200); };
     go();
