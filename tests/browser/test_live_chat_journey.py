@@ -37,7 +37,10 @@ def _free_port() -> int:
 def asgi_server():
     """The real ASGI application (HTTP, static files, websockets) under uvicorn in a thread."""
     app = ProtocolTypeRouter(
-        {"http": ASGIStaticFilesHandler(get_asgi_application()), "websocket": websocket_application()}
+        {
+            "http": ASGIStaticFilesHandler(get_asgi_application()),
+            "websocket": websocket_application(),
+        }
     )
     port = _free_port()
     server = uvicorn.Server(
@@ -70,7 +73,7 @@ def shop_site(asgi_server):
     ).encode()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.end_headers()
