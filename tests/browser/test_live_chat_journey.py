@@ -174,3 +174,28 @@ def test_visitor_bot_handoff_agent_canned_response_end(
     assert not step.js_errors
     visitor_context.close()
     agent_context.close()
+
+
+def test_the_widget_fills_a_phone_screen_and_keeps_focus_inside(
+    browser, asgi_server, shop_site, settings
+):
+    settings.CASEWAY_CHAT_ALLOWED_ORIGINS = [shop_site]
+    step = Step("chat-phone-")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
+    page = step.watch(context.new_page())
+    page.goto(shop_site)
+    widget = page.locator("#caseway-chat")
+    launcher = widget.get_by_role("button", name="Chat with Globex")
+    launcher.click()
+    name = widget.get_by_label("Name")
+    expect(name).to_be_focused()
+    box = widget.get_by_role("dialog").bounding_box()
+    assert box["width"] == 390
+    assert box["height"] == 844
+    step.shot(page, "prechat")
+    widget.get_by_role("button", name="Start chat").click()
+    expect(widget.get_by_role("alert")).to_contain_text("fill in your name")
+    page.keyboard.press("Escape")
+    expect(launcher).to_be_focused()
+    assert not step.js_errors
+    context.close()

@@ -30,7 +30,7 @@
   shadow.innerHTML = '<style>' +
     ':host{all:initial;font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Arial,sans-serif;font-size:15px;color:#101828}' +
     '*{box-sizing:border-box}[hidden]{display:none!important}' +
-    '.launch{position:fixed;right:20px;bottom:20px;z-index:2147483000;border:0;border-radius:28px;padding:14px 20px;background:' + color + ';color:#fff;font:600 15px/1 inherit;font-family:inherit;box-shadow:0 6px 20px rgba(16,24,40,.25);cursor:pointer}' +
+    '.launch{position:fixed;right:20px;bottom:20px;z-index:2147483000;border:0;border-radius:28px;padding:14px 20px;background:' + color + ';color:#fff;font-weight:600;font-size:15px;line-height:1;font-family:inherit;box-shadow:0 6px 20px rgba(16,24,40,.25);cursor:pointer}' +
     '.launch:focus-visible,button:focus-visible,input:focus-visible,textarea:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}' +
     '.panel{position:fixed;right:20px;bottom:84px;z-index:2147483000;width:370px;max-width:calc(100vw - 24px);height:560px;max-height:calc(100vh - 110px);background:#fff;border-radius:16px;box-shadow:0 16px 48px rgba(16,24,40,.28);display:flex;flex-direction:column;overflow:hidden}' +
     '.panel[hidden]{display:none}' +
@@ -41,8 +41,8 @@
     'label{font-size:13px;font-weight:600;display:flex;flex-direction:column;gap:4px}' +
     'input,textarea{font:inherit;font-size:16px;padding:9px 11px;border:1px solid #d0d5dd;border-radius:10px;width:100%}' +
     'textarea{resize:none}' +
-    '.primary{background:' + color + ';color:#fff;border:0;border-radius:10px;padding:11px 14px;font:600 15px inherit;font-family:inherit;cursor:pointer}' +
-    '.ghost{background:#fff;color:#344054;border:1px solid #d0d5dd;border-radius:10px;padding:7px 11px;font:500 13px inherit;font-family:inherit;cursor:pointer}' +
+    '.primary{background:' + color + ';color:#fff;border:0;border-radius:10px;padding:11px 14px;font-weight:600;font-size:15px;font-family:inherit;cursor:pointer}' +
+    '.ghost{background:#fff;color:#344054;border:1px solid #d0d5dd;border-radius:10px;padding:7px 11px;font-weight:500;font-size:13px;font-family:inherit;cursor:pointer}' +
     '.log{list-style:none;margin:0;padding:14px;flex:1;overflow-y:auto;display:flex;flex-direction:column;gap:8px;background:#f9fafb}' +
     '.line{max-width:85%;padding:9px 12px;border-radius:14px;line-height:1.4;white-space:pre-wrap;overflow-wrap:anywhere}' +
     '.line .who{display:block;font-size:11px;color:#667085;margin-bottom:2px}' +
