@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "caseway.intake",
     "caseway.assist",
     "caseway.listening",
+    "caseway.livechat",
     "caseway.portal",
     "caseway.workspace",
     "caseway.api",
@@ -135,7 +136,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # redis-py 8 times out reads after 5 s by default, the length of channels-redis'
+            # blocking pop: a longer socket timeout keeps idle websockets from failing.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
         }
     }
 else:
@@ -250,6 +253,10 @@ CASEWAY_IMAP_TIMEOUT_SECONDS = float(os.environ.get("IMAP_TIMEOUT_SECONDS", 30))
 # --- One customer across channels (merge suggestions) ---
 # How often the worker reads new contacts and messages for merge suggestions (seconds).
 CASEWAY_MERGE_SWEEP_SECONDS = float(os.environ.get("MERGE_SWEEP_SECONDS", 30))
+
+# Live chat: the page origins (scheme://host[:port]) the widget may be embedded in, besides
+# this site's own; "*" lets every site in. Empty: the portal only.
+CASEWAY_CHAT_ALLOWED_ORIGINS = env_list("CHAT_ALLOWED_ORIGINS", "")
 
 LOGGING = {
     "version": 1,

@@ -9,5 +9,6 @@ urlpatterns = [
     path("agent/", include("caseway.workspace.urls")),
     path("hooks/", include("caseway.social.urls")),
     path("hooks/", include("caseway.api.telephony.urls")),
+    path("chat/", include("caseway.livechat.urls")),
     path("", include("caseway.portal.urls")),
 ]

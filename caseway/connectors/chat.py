@@ -1,0 +1,71 @@
+"""Live chat: visitors talk over Caseway's own websocket (/ws/chat/), so a reply is delivered
+by a push on the channel layer to the case's chat group, where the visitor's connection (in
+this process, or in another one through Redis) picks it up and reads it from the database.
+
+The push names the case and the activity only; what the visitor sees is always read from the
+database, so a lost or repeated push loses or repeats nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from caseway.connectors.exceptions import ConnectorError
+from caseway.connectors.messages import DeliveryReceipt, OutboundMessage
+from caseway.core.kinds import ChannelKind
+
+# The event loop of the ASGI server in this process, set by the first websocket that
+# connects. The in-memory channel layer's queues belong to that loop: a push from another
+# thread (the task worker of `caseway run`) must run on it, not on a loop of its own.
+_server_loop: asyncio.AbstractEventLoop | None = None
+_lock = threading.Lock()
+
+
+def bind_server_loop(loop: asyncio.AbstractEventLoop) -> None:
+    global _server_loop
+    with _lock:
+        _server_loop = loop
+
+
+def case_group(reference: str) -> str:
+    """The channel-layer group of a case's chat (group names take ASCII letters, digits, '-',
+    '_' and '.')."""
+    return f"chat.case.{reference}"
+
+
+def push(group: str, event: dict[str, Any]) -> None:
+    """group_send from synchronous code, on the server's loop when there is one."""
+    layer = get_channel_layer()
+    if layer is None:
+        raise ConnectorError("no channel layer is configured")
+    loop = _server_loop
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if loop is not None and loop.is_running() and running is not loop:
+        future = asyncio.run_coroutine_threadsafe(layer.group_send(group, event), loop)
+        future.result(timeout=10)
+        return
+    async_to_sync(layer.group_send)(group, event)
+
+
+class ChatAdapter:
+    """Replies on the live chat channel: pushed to the case's chat group."""
+
+    kinds: tuple[str, ...] = (ChannelKind.CHAT,)
+
+    def send(self, message: OutboundMessage) -> DeliveryReceipt:
+        if not message.reference:
+            raise ConnectorError("a chat reply needs its case reference")
+        event = {"type": "chat.delivered", "activity_id": message.meta.get("activity_id")}
+        try:
+            push(case_group(message.reference), event)
+        except (OSError, TimeoutError) as exc:
+            raise ConnectorError(f"the chat push failed: {exc}") from exc
+        return DeliveryReceipt(status="delivered", detail="pushed to the live chat")

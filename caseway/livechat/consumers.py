@@ -1,0 +1,367 @@
+"""The websockets of live chat: the visitor's widget (/ws/chat/) and the agent's chat
+console (/ws/agent/). JSON both ways; parse, call one service, answer.
+
+Every connection keeps a cursor per session (the id of the last line it sent) and, on any
+cue, sends the lines after it, read from the database under a lock: whatever cues arrive,
+twice or not at all until the next one, each line reaches each connection once and in order.
+A reconnecting client says where it was (`cursor`) and gets what it missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils.translation import gettext
+
+from caseway.connectors.chat import bind_server_loop, case_group
+from caseway.livechat import agent as agent_services
+from caseway.livechat import queries, services
+from caseway.livechat.exceptions import ChatEnded, ChatError, NotYourChat
+from caseway.livechat.models import ChatSession, LineRole
+from caseway.livechat.pushes import agent_group
+
+logger = logging.getLogger(__name__)
+
+
+def _text(content: dict[str, Any], key: str) -> str:
+    value = content.get(key, "")
+    return value if isinstance(value, str) else ""
+
+
+def _int(content: dict[str, Any], key: str) -> int:
+    value = content.get(key, 0)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _error_text(exc: ChatError) -> str:
+    if isinstance(exc, ChatEnded):
+        return gettext("This chat has ended.")
+    if isinstance(exc, NotYourChat):
+        return gettext("This chat is not yours any more.")
+    return str(exc) or gettext("That did not work.")
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):
+    """What both sides share: groups, cursors, sending new lines."""
+
+    role = ""
+
+    async def connect(self) -> None:
+        bind_server_loop(asyncio.get_running_loop())
+        self.cursors: dict[int, int] = {}
+        self.groups_joined: set[str] = set()
+        self.send_lock = asyncio.Lock()
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        for group in list(self.groups_joined):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def join(self, group: str) -> None:
+        if group not in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.add(group)
+
+    async def leave(self, group: str) -> None:
+        if group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+            self.groups_joined.discard(group)
+
+    async def watch(self, session: ChatSession, cursor: int) -> None:
+        await self.join(session.group)
+        if session.case_id is not None:
+            await self.join(case_group(session.case.number))  # type: ignore[union-attr]
+        self.cursors.setdefault(session.pk, cursor)
+
+    async def send_lines(self, session_id: int) -> None:
+        async with self.send_lock:
+            if session_id not in self.cursors:
+                return
+            lines = await database_sync_to_async(queries.lines_after)(
+                session_id, self.cursors[session_id], for_agent=self.role == LineRole.AGENT
+            )
+            for line in lines:
+                await self.send_json(line)
+                self.cursors[session_id] = line["id"]
+
+    async def error(self, exc: ChatError, client_id: str = "") -> None:
+        await self.send_json({"type": "error", "message": _error_text(exc), "client_id": client_id})
+
+    # Cues from the channel layer.
+    async def chat_typing(self, event: dict[str, Any]) -> None:
+        if event["role"] != self.role:
+            await self.send_json(
+                {k: v for k, v in event.items() if k != "type"} | {"type": "typing"}
+            )
+
+    async def chat_read(self, event: dict[str, Any]) -> None:
+        if event["role"] != self.role:
+            await self.send_json({k: v for k, v in event.items() if k != "type"} | {"type": "read"})
+
+
+class VisitorConsumer(ChatConsumer):
+    """The widget. Messages in: start, resume, message, person, typing, read, end."""
+
+    role = LineRole.VISITOR
+
+    async def connect(self) -> None:
+        self.session: ChatSession | None = None
+        await super().connect()
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = _text(content, "type")
+        client_id = _text(content, "client_id")
+        try:
+            if kind == "start":
+                await self.start(content)
+            elif kind == "resume":
+                await self.resume(content)
+            elif self.session is None:
+                await self.send_json({"type": "expired"})
+            elif kind == "message":
+                line = await database_sync_to_async(services.post_visitor_line)(
+                    session=self.session, text=_text(content, "text"), client_id=client_id
+                )
+                await self.send_json({"type": "ack", "client_id": client_id, "id": line.pk})
+                await self.refresh_state()
+            elif kind == "person":
+                self.session = await database_sync_to_async(services.request_person)(
+                    session=self.session
+                )
+                await self.refresh_state()
+            elif kind == "typing":
+                await self.typing(bool(content.get("is_typing")))
+            elif kind == "read":
+                await self.read(_int(content, "id"))
+            elif kind == "end":
+                await database_sync_to_async(services.end_session)(
+                    session=self.session, by=gettext("You")
+                )
+                await self.refresh_state()
+        except ChatError as exc:
+            await self.error(exc, client_id)
+
+    async def start(self, content: dict[str, Any]) -> None:
+        origin = dict(self.scope.get("headers", [])).get(b"origin", b"").decode("latin-1")
+        session = await database_sync_to_async(services.start_session)(
+            name=_text(content, "name"),
+            email=_text(content, "email"),
+            question=_text(content, "question"),
+            origin=origin,
+        )
+        await self.attach(session, 0)
+
+    async def resume(self, content: dict[str, Any]) -> None:
+        session = await database_sync_to_async(queries.session_by_token)(_text(content, "token"))
+        if session is None:
+            await self.send_json({"type": "expired"})
+            return
+        await self.attach(session, _int(content, "cursor"))
+
+    async def attach(self, session: ChatSession, cursor: int) -> None:
+        self.session = session
+        await self.watch(session, cursor)
+        await self.send_state()
+        await self.send_lines(session.pk)
+
+    async def refresh_state(self) -> None:
+        assert self.session is not None
+        self.session = await database_sync_to_async(queries.session_by_token)(self.session.token)
+        assert self.session is not None
+        await self.watch(self.session, 0)
+        await self.send_state()
+
+    async def send_state(self) -> None:
+        session = self.session
+        assert session is not None
+        await self.send_json(
+            {
+                "type": "state",
+                "token": session.token,
+                "state": session.state,
+                "name": session.name,
+                "case": session.case.number if session.case else "",
+                "agent_read_id": session.agent_read_id,
+            }
+        )
+
+    async def typing(self, is_typing: bool) -> None:
+        assert self.session is not None
+        await self.channel_layer.group_send(
+            self.session.group,
+            {"type": "chat.typing", "role": self.role, "session": self.session.pk,
+             "is_typing": is_typing, "name": self.session.name},
+        )  # fmt: skip
+
+    async def read(self, line_id: int) -> None:
+        assert self.session is not None
+        if line_id <= 0:
+            return
+        await database_sync_to_async(services.mark_read)(
+            session=self.session, role=self.role, line_id=line_id
+        )
+        await self.channel_layer.group_send(
+            self.session.group,
+            {"type": "chat.read", "role": self.role, "session": self.session.pk, "id": line_id},
+        )
+
+    async def chat_poke(self, event: dict[str, Any]) -> None:
+        if self.session is not None:
+            await self.refresh_state()
+            await self.send_lines(self.session.pk)
+
+    async def chat_delivered(self, event: dict[str, Any]) -> None:
+        await self.chat_poke(event)
+
+
+class AgentConsumer(ChatConsumer):
+    """The chat console of a signed-in agent. Messages in: accept, decline, message, typing,
+    read, transfer, end, each naming its `session`."""
+
+    role = LineRole.AGENT
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not await database_sync_to_async(_is_agent)(user):
+            await self.close(code=4403)
+            return
+        self.user = user
+        await super().connect()
+        await self.join(agent_group(user.pk))
+        for session in await database_sync_to_async(queries.chats_of)(user):
+            await self.show(session.pk)
+
+    async def show(self, session_id: int) -> None:
+        session = await database_sync_to_async(queries.held_session)(session_id, self.user)
+        if session is None:
+            await self.forget(session_id)
+            return
+        await self.watch(session, 0)
+        summary = await database_sync_to_async(queries.session_summary)(session, self.user)
+        await self.send_json(summary)
+        await self.send_lines(session.pk)
+
+    async def forget(self, session_id: int) -> None:
+        await self.leave(f"chat.session.{session_id}")
+        self.cursors.pop(session_id, None)
+        await self.send_json({"type": "removed", "session": session_id})
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = _text(content, "type")
+        client_id = _text(content, "client_id")
+        session_id = _int(content, "session")
+        session = await database_sync_to_async(queries.held_session)(session_id, self.user)
+        if session is None:
+            await self.send_json(
+                {"type": "error", "session": session_id, "client_id": client_id,
+                 "message": gettext("This chat is not yours any more.")}
+            )  # fmt: skip
+            await self.forget(session_id)
+            return
+        call = database_sync_to_async
+        try:
+            if kind == "accept":
+                await call(agent_services.accept_chat)(session=session, agent=self.user)
+                await self.show(session_id)
+            elif kind == "decline":
+                await call(agent_services.decline_chat)(session=session, agent=self.user)
+                await self.forget(session_id)
+            elif kind == "message":
+                line = await call(agent_services.post_agent_line)(
+                    session=session, agent=self.user, text=_text(content, "text"),
+                    client_id=client_id,
+                )  # fmt: skip
+                await self.send_json(
+                    {"type": "ack", "session": session_id, "client_id": client_id, "id": line.pk}
+                )
+                await self.send_lines(session_id)
+            elif kind == "typing":
+                await self.channel_layer.group_send(
+                    session.group,
+                    {"type": "chat.typing", "role": self.role, "session": session_id,
+                     "is_typing": bool(content.get("is_typing")), "name": ""},
+                )  # fmt: skip
+            elif kind == "read":
+                line_id = _int(content, "id")
+                await call(services.mark_read)(session=session, role=self.role, line_id=line_id)
+                await self.channel_layer.group_send(
+                    session.group,
+                    {"type": "chat.read", "role": self.role, "session": session_id, "id": line_id},
+                )
+            elif kind == "transfer":
+                await self.transfer(session, content)
+            elif kind == "end":
+                await call(agent_services.end_chat)(session=session, agent=self.user)
+                await self.send_lines(session_id)
+                await self.send_json({"type": "ended", "session": session_id})
+        except ChatError as exc:
+            await self.send_json(
+                {"type": "error", "session": session_id, "client_id": client_id,
+                 "message": _error_text(exc)}
+            )  # fmt: skip
+
+    async def transfer(self, session: ChatSession, content: dict[str, Any]) -> None:
+        queue, to_agent = await database_sync_to_async(_transfer_target)(
+            _text(content, "target"), self.user
+        )
+        if queue is None and to_agent is None:
+            await self.send_json(
+                {"type": "error", "session": session.pk,
+                 "message": gettext("Choose a queue or an agent.")}
+            )  # fmt: skip
+            return
+        await database_sync_to_async(agent_services.transfer_chat)(
+            session=session, agent=self.user, queue=queue, to_agent=to_agent
+        )
+
+    # Cues from the channel layer.
+    async def chat_offered(self, event: dict[str, Any]) -> None:
+        await self.show(event["session"])
+
+    async def chat_removed(self, event: dict[str, Any]) -> None:
+        session = await database_sync_to_async(queries.held_session)(event["session"], self.user)
+        if session is None:
+            await self.forget(event["session"])
+
+    async def chat_poke_session(self, event: dict[str, Any]) -> None:
+        await self.send_lines(event["session"])
+
+    async def chat_poke(self, event: dict[str, Any]) -> None:
+        for session_id in list(self.cursors):
+            await self.send_lines(session_id)
+
+    async def chat_delivered(self, event: dict[str, Any]) -> None:
+        await self.chat_poke(event)
+
+
+def _is_agent(user: Any) -> bool:
+    from caseway.cases.queries import is_agent
+
+    return bool(is_agent(user))
+
+
+def _transfer_target(target: str, actor: Any) -> tuple[Any, Any]:
+    """`queue:<id>` or `agent:<id>` -> (queue, None) or (None, agent)."""
+    from django.contrib.auth import get_user_model
+
+    from caseway.cases.models import Queue
+    from caseway.cases.queries import is_agent
+
+    kind, _sep, raw = target.partition(":")
+    if not raw.isdigit():
+        return None, None
+    if kind == "queue":
+        return Queue.objects.filter(pk=int(raw)).first(), None
+    if kind == "agent":
+        user = get_user_model().objects.filter(pk=int(raw), is_active=True).first()
+        if user is not None and is_agent(user) and user.pk != actor.pk:
+            return None, user
+    return None, None
