@@ -88,16 +88,16 @@ def test_self_help_community_and_the_agents_knowledge_panel(browser, live_server
     # The bot answers in the customer's words with a passage of the article, and hands a
     # question it cannot answer to a person: a case with the conversation.
     page.goto(f"{url}/help/ask/")
-    page.locator("[name=question]").fill("how can I reset my password")
+    page.locator("#main [name=question]").fill("how can I reset my password")
     page.get_by_role("button", name="Ask", exact=True).click()
     expect(page.get_by_test_id("assist-passage")).to_contain_text("Forgot password")
     expect(page.get_by_test_id("assist-article-link")).to_have_text("Reset your password")
     step.shot(page, "bot-answer")
-    page.locator("[name=question]").fill("zebra quantum accordion sunset")
+    page.locator("#main [name=question]").fill("zebra quantum accordion sunset")
     page.get_by_role("button", name="Ask", exact=True).click()
     expect(page.get_by_test_id("assist-person")).to_be_visible()
-    page.locator("[name=name]").fill("Vera Visitor")
-    page.locator("[name=email]").fill("vera@initech.test")
+    page.locator("#main [name=name]").fill("Vera Visitor")
+    page.locator("#main [name=email]").fill("vera@initech.test")
     page.get_by_test_id("assist-handoff").click()
     expect(page.get_by_test_id("assist-handoff-done")).to_be_visible()
     handed = Case.objects.get(contact__email="vera@initech.test")
@@ -107,7 +107,7 @@ def test_self_help_community_and_the_agents_knowledge_panel(browser, live_server
 
     # Another visitor types a subject on the new case form and sees suggestions.
     page.goto(f"{url}/cases/new/")
-    page.locator("[name=subject]").fill("where is my invoice")
+    page.locator("#main [name=subject]").fill("where is my invoice")
     expect(page.get_by_test_id("kb-suggestions")).to_contain_text("Download an invoice")
     step.shot(page, "new-case-suggestions")
     context.close()
