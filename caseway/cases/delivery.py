@@ -9,10 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from caseway.cases.events import ActivityAdded
 from caseway.cases.models import Activity, ActivityKind, Case, DeliveryStatus
-from caseway.core.events import publish
-from caseway.core.kinds import ChannelKind
+from caseway.cases.services import add_system_event
 
 
 def add_system_note(
@@ -20,16 +18,7 @@ def add_system_note(
 ) -> Activity:
     """Put an internal note written by Caseway itself on the timeline (an automatic reply
     that came in, a delivery failure). Agents see it; the customer does not."""
-    activity = Activity.objects.create(
-        case=case,
-        kind=ActivityKind.NOTE,
-        channel=ChannelKind.INTERNAL,
-        text=text,
-        data=data or {},
-        created_at=at or timezone.now(),
-    )
-    publish(ActivityAdded(case_id=case.pk, activity_id=activity.pk, kind=activity.kind))
-    return activity
+    return add_system_event(case=case, text=text, data=data, at=at, kind=ActivityKind.NOTE)
 
 
 @transaction.atomic

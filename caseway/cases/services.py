@@ -460,12 +460,19 @@ def log_time(
 
 
 def add_system_event(
-    *, case: Case, text: str, data: dict[str, Any] | None = None, at: datetime | None = None
+    *,
+    case: Case,
+    text: str,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+    kind: str = ActivityKind.SLA,
 ) -> Activity:
-    """Put an internal entry by Caseway itself on the timeline (an SLA warning, a breach)."""
+    """Put an internal entry by Caseway itself on the timeline: an SLA warning or breach
+    (kind SLA), or a note (kind NOTE: an automatic reply that came in, a delivery failure).
+    Agents see it; the customer does not."""
     activity = Activity.objects.create(
         case=case,
-        kind=ActivityKind.SLA,
+        kind=kind,
         channel=ChannelKind.INTERNAL,
         text=text,
         data=data or {},
