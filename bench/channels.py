@@ -26,6 +26,7 @@ from importlib import import_module
 from types import ModuleType
 from typing import Any, TextIO
 
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
@@ -171,6 +172,9 @@ class _server:
             "HOST": "127.0.0.1",
             SMTP_PORT_ENV: str(self.smtp_port),
             "LOG_LEVEL": "WARNING",
+            # The public URL providers sign their webhooks for (Twilio signs the URL it
+            # called): the same in the server as in the drivers that sign, as behind a proxy.
+            "SITE_URL": str(settings.SITE_URL),
         }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "caseway", "run", "--no-seed", "-v", "0"],
