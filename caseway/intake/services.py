@@ -383,9 +383,24 @@ def asked_priority(msg: InboundMessage) -> str:
     return asked if asked in CasePriority.values else str(CasePriority.NORMAL)
 
 
+# Channels whose customer does not come back to read the timeline there: a kiosk visitor
+# walks away from a shared screen, so a reply reaches them at the address they left.
+LEFT_BEHIND_CHANNELS = frozenset({ChannelKind.KIOSK})
+
+
 def reply_channel_for(case: Case) -> str:
     """The channel a reply goes out on by default: the one the customer used, or the portal
-    when that channel has no adapter yet (the portal timeline always shows the reply)."""
+    when that channel has no adapter yet (the portal timeline always shows the reply). For a
+    kiosk case: email to the address the visitor gave, else SMS to their number, when that
+    channel can send."""
+    if case.origin_channel in LEFT_BEHIND_CHANNELS:
+        contact = case.contact
+        for channel, address in (
+            (ChannelKind.EMAIL, contact.email),
+            (ChannelKind.SMS, contact.phone),
+        ):
+            if address and has_adapter(channel):
+                return channel
     if has_adapter(case.origin_channel):
         return case.origin_channel
     return ChannelKind.PORTAL

@@ -123,3 +123,16 @@ def test_database_task_queue_delivers_once_even_if_run_twice(
     from caseway.intake.tasks import deliver_reply
 
     assert deliver_reply.call(activity.pk) == DeliveryStatus.DELIVERED
+
+
+def test_a_kiosk_visitor_gets_replies_at_the_address_they_left(make_message, customer):
+    from caseway.connectors.messages import Sender
+    from caseway.intake.services import reply_channel_for
+
+    by_email = receive(make_message(channel="kiosk")).case
+    assert reply_channel_for(by_email) == "email"
+    phone_only = receive(
+        make_message(channel="kiosk", sender=Sender(kind="phone", address="+15550009999"))
+    ).case
+    # SMS needs Twilio's settings; without them the reply stays on the kiosk's timeline.
+    assert reply_channel_for(phone_only) == "kiosk"

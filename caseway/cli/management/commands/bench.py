@@ -33,6 +33,7 @@ BENCHES: dict[str, str] = {
     "search": "bench.search",
     "bot": "bench.bot",
     "channels": "bench.channels",
+    "listening": "bench.listening",
 }
 BENCH_DATABASE_ENV = "CASEWAY_BENCH_DATABASE"
 
