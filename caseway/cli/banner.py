@@ -27,6 +27,7 @@ def render_banner(
         (_("Community"), base + "/community/"),
         (_("Kiosk"), base + "/kiosk/"),
         (_("Agent workspace"), base + WORKSPACE_PATH),
+        (_("Live chat (agents)"), base + WORKSPACE_PATH + "chat/"),
         (_("Admin"), base + ADMIN_PATH),
         (_("API docs"), base + API_DOCS_PATH),
     ]
