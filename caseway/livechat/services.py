@@ -21,7 +21,7 @@ from django.utils.translation import gettext
 
 from caseway.assist import services as assist
 from caseway.assist.exceptions import AssistError
-from caseway.cases.models import Activity
+from caseway.cases.models import Activity, Attachment
 from caseway.connectors.messages import AttachmentIn, InboundMessage, Sender
 from caseway.core.kinds import AddressKind, ChannelKind
 from caseway.core.limits import attachment_refusal
@@ -102,6 +102,18 @@ def post_visitor_line(*, session: ChatSession, text: str, client_id: str) -> Cha
     if session.state == ChatState.BOT:
         return _ask_bot(session=session, text=text, client_id=client_id)
     activity = _receive_on_case(session=session, text=text, client_id=client_id)
+    return _store_visitor_line(session=session, text=text, client_id=client_id, activity=activity)
+
+
+def _store_visitor_line(
+    *,
+    session: ChatSession,
+    text: str,
+    client_id: str,
+    activity: Activity | None,
+    attachment: Attachment | None = None,
+) -> ChatLine:
+    """Keep what the visitor said (once per client id) and tell the session's connections."""
     with transaction.atomic():
         line = _store_line(
             session=session,
@@ -109,6 +121,7 @@ def post_visitor_line(*, session: ChatSession, text: str, client_id: str) -> Cha
             text=text,
             client_id=client_id,
             activity=activity,
+            attachment=attachment,
         )
         cue_lines(session.group)
     return line
@@ -233,17 +246,9 @@ def send_file(
         attachments=(AttachmentIn(filename=filename, content_type=content_type, content=content),),
     )
     attachment = activity.attachments.first() if activity is not None else None
-    with transaction.atomic():
-        line = _store_line(
-            session=session,
-            role=LineRole.VISITOR,
-            text=text,
-            client_id=client_id,
-            activity=activity,
-            attachment=attachment,
-        )
-        cue_lines(session.group)
-    return line
+    return _store_visitor_line(
+        session=session, text=text, client_id=client_id, activity=activity, attachment=attachment
+    )
 
 
 def mark_read(*, session: ChatSession, role: str, line_id: int) -> int:

@@ -20,6 +20,7 @@ from caseway.cases.models import Attachment
 from caseway.cases.queries import get_case_for_user, timeline_for
 from caseway.cases.services import check_attachment_file
 from caseway.connectors.messages import AttachmentIn as InboundAttachment
+from caseway.core.downloads import file_download
 
 router = Router(tags=["cases"])
 
@@ -127,11 +128,6 @@ def download_attachment(request: HttpRequest, number: str, attachment_id: int) -
     )
     if attachment is None:
         raise HttpError(404, _("No such file."))
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type=attachment.content_type,
+    return file_download(
+        file=attachment.file, filename=attachment.filename, content_type=attachment.content_type
     )
-    response["Cache-Control"] = "private, no-store"
-    return response

@@ -19,6 +19,7 @@ from django_htmx.middleware import HtmxDetails
 
 from caseway.cases.models import PUBLIC_ACTIVITY_KINDS, Activity, Attachment, Case, CaseStatus
 from caseway.cases.queries import timeline_for
+from caseway.core.downloads import file_download
 from caseway.customers.models import Contact
 from caseway.intake.exceptions import MessageRejected
 from caseway.intake.services import receive
@@ -149,11 +150,6 @@ def attachment_response(
     )
     if attachment is None:
         raise Http404
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type=attachment.content_type,
+    return file_download(
+        file=attachment.file, filename=attachment.filename, content_type=attachment.content_type
     )
-    response["Cache-Control"] = "private, no-store"
-    return response

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
+from caseway.core.downloads import file_download
 from caseway.knowledge.feedback import (
     record_feedback,
     record_search,
@@ -155,9 +156,6 @@ def kb_attachment(request: HttpRequest, article_id: int, attachment_id: int) -> 
     """A file of a published public article, always as a download."""
     article = _published(article_id)
     attachment = get_object_or_404(article.attachments, pk=attachment_id)
-    return FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type=attachment.content_type or "application/octet-stream",
+    return file_download(
+        file=attachment.file, filename=attachment.filename, content_type=attachment.content_type
     )

@@ -17,6 +17,7 @@ from caseway.cases.queries import (
     timeline_for,
 )
 from caseway.connectors.telephony.consent import opted_out_since
+from caseway.core.downloads import file_download
 from caseway.routing.explain import describe_decisions, offer_reason, open_offer
 from caseway.sla.queries import sla_summary_for_case
 from caseway.workspace.access import agent_of, agent_required, case_or_404
@@ -107,9 +108,6 @@ def attachment_download(request: HttpRequest, number: str, attachment_id: int) -
     """Serve an attachment of a case the agent may see, always as a download."""
     case = case_or_404(request, number)
     attachment = get_object_or_404(case.attachments, pk=attachment_id)
-    return FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type=attachment.content_type or "application/octet-stream",
+    return file_download(
+        file=attachment.file, filename=attachment.filename, content_type=attachment.content_type
     )
