@@ -203,5 +203,18 @@
     e.target.value = "";
   };
   document.addEventListener("visibilitychange", readUpTo);
-  if (store.token) { connect(); }
+  // A page of the widget's own site may hand it a chat it opened (the portal bot's "Chat with a
+  // person now"), on load or in content htmx swapped in: the widget takes that session over
+  // from its first line and opens.
+  function adopt() {
+    var handed = location.origin === base.origin && document.querySelector("[data-caseway-chat-token]");
+    var token = handed && handed.dataset.casewayChatToken;
+    if (!token || token === store.token) return false;
+    store = {token: token, cursor: 0}; outbox = {}; save();
+    if (ws) { ws.onclose = null; ws.close(); ws = null; }
+    setOpen(true);
+    return true;
+  }
+  document.addEventListener("htmx:afterSettle", adopt);
+  if (!adopt() && store.token) { connect(); }
 })();
