@@ -257,6 +257,8 @@ CASEWAY_MERGE_SWEEP_SECONDS = float(os.environ.get("MERGE_SWEEP_SECONDS", 30))
 # Live chat: the page origins (scheme://host[:port]) the widget may be embedded in, besides
 # this site's own; "*" lets every site in. Empty: the portal only.
 CASEWAY_CHAT_ALLOWED_ORIGINS = env_list("CHAT_ALLOWED_ORIGINS", "")
+# Seconds between the workspace websocket's own checks (docs/workspace.md#live-updates).
+CASEWAY_LIVE_INTERVAL = float(os.environ.get("WORKSPACE_LIVE_INTERVAL", "2"))
 
 LOGGING = {
     "version": 1,
