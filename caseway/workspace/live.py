@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection
@@ -58,15 +59,18 @@ def interval() -> float:
 
 
 # Channel-layer groups (names take ASCII letters, digits, '-', '_' and '.').
+GROUP_PREFIX = "workspace."
+
+
 def agent_group(agent_id: int) -> str:
-    return f"workspace.agent.{agent_id}"
+    return f"{GROUP_PREFIX}agent.{agent_id}"
 
 
 def queue_group(queue_id: int) -> str:
-    return f"workspace.queue.{queue_id}"
+    return f"{GROUP_PREFIX}queue.{queue_id}"
 
 
-ADMIN_GROUP = "workspace.admins"
+ADMIN_GROUP = f"{GROUP_PREFIX}admins"
 
 
 def queue_ids_of(agent: AbstractBaseUser) -> frozenset[int]:
@@ -88,6 +92,8 @@ def cue_case(
 ) -> None:
     """Send `cue` about a case to whoever may see it: its queue, its owner, the admins (and
     `also_agents`, e.g. the owner a case was taken from). One query; never raises."""
+    if not anyone_listening():
+        return
     try:
         row = Case.objects.filter(pk=case_id).values_list("queue_id", "owner_id").first()
         if row is None:
@@ -105,6 +111,19 @@ def cue_case(
         logger.exception("workspace cue %s for case %s failed", cue, case_id)
 
 
+def anyone_listening() -> bool:
+    """False when no page can hear a cue sent from here: the in-memory layer (one process)
+    with no workspace connection in this process, e.g. the worker of `caseway run`, a
+    command, a benchmark. Then the cue costs no query (pages elsewhere find the change with
+    their check). With Redis, a listener may be in any process: always True."""
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    if isinstance(layer, InMemoryChannelLayer):
+        return any(name.startswith(GROUP_PREFIX) for name in list(layer.groups))
+    return True
+
+
 def on_case_opened(event: CaseOpened) -> None:
     cue_case("case", event.case_id)
 
@@ -112,7 +131,7 @@ def on_case_opened(event: CaseOpened) -> None:
 def on_activity_added(event: ActivityAdded) -> None:
     if event.kind in MESSAGE_KINDS:
         cue_case("message", event.case_id, activity=event.activity_id)
-    elif event.kind == ActivityKind.SLA:
+    elif event.kind == ActivityKind.SLA and anyone_listening():
         moment = (
             Activity.objects.filter(pk=event.activity_id).values_list("data", flat=True).first()
             or {}
