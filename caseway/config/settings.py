@@ -257,6 +257,12 @@ CASEWAY_MERGE_SWEEP_SECONDS = float(os.environ.get("MERGE_SWEEP_SECONDS", 30))
 # Live chat: the page origins (scheme://host[:port]) the widget may be embedded in, besides
 # this site's own; "*" lets every site in. Empty: the portal only.
 CASEWAY_CHAT_ALLOWED_ORIGINS = env_list("CHAT_ALLOWED_ORIGINS", "")
+# Screen sharing (WebRTC) from a chat: STUN and TURN servers handed to both browsers
+# (comma-separated stun:/turn:/turns: URLs). None: direct connections only (same network).
+CASEWAY_WEBRTC_STUN_URLS = env_list("WEBRTC_STUN_URLS", "")
+CASEWAY_WEBRTC_TURN_URLS = env_list("WEBRTC_TURN_URLS", "")
+CASEWAY_WEBRTC_TURN_USERNAME = os.environ.get("WEBRTC_TURN_USERNAME", "")
+CASEWAY_WEBRTC_TURN_CREDENTIAL = os.environ.get("WEBRTC_TURN_CREDENTIAL", "")
 # Seconds between the workspace websocket's own checks (docs/workspace.md#live-updates).
 CASEWAY_LIVE_INTERVAL = float(os.environ.get("WORKSPACE_LIVE_INTERVAL", "2"))
 

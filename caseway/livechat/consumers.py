@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 
 from caseway.connectors.chat import bind_server_loop, case_group
 from caseway.livechat import agent as agent_services
-from caseway.livechat import queries, services
+from caseway.livechat import queries, screenshare, services
 from caseway.livechat.exceptions import ChatEnded, ChatError, NotYourChat
 from caseway.livechat.models import ChatSession, LineRole
 from caseway.livechat.pushes import agent_group
@@ -102,6 +102,36 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if event["role"] != self.role:
             await self.send_json({k: v for k, v in event.items() if k != "type"} | {"type": "read"})
 
+    # Screen sharing (services in screenshare.py): state cues and the WebRTC signalling relay.
+    def sees_share(self, agent_id: int) -> bool:
+        return True
+
+    async def relay_signal(
+        self, session: ChatSession, content: dict[str, Any], user_id: int | None = None
+    ) -> None:
+        data = content.get("data")
+        share = await database_sync_to_async(screenshare.check_signal)(
+            session=session, share_id=_int(content, "share"), role=self.role, user_id=user_id,
+            data=data,
+        )  # fmt: skip
+        await self.channel_layer.group_send(
+            session.group,
+            {"type": "chat.signal", "session": session.pk, "share": share.pk,
+             "agent": share.agent_id, "from": self.role, "data": data},
+        )  # fmt: skip
+
+    async def chat_signal(self, event: dict[str, Any]) -> None:
+        if event["from"] != self.role and self.sees_share(event["agent"]):
+            await self.send_json(
+                {"type": "share.signal", "session": event["session"], "share": event["share"],
+                 "data": event["data"]}
+            )  # fmt: skip
+
+    async def chat_share(self, event: dict[str, Any]) -> None:
+        share = await database_sync_to_async(screenshare.share_of)(event["session"], event["share"])
+        if share is not None and self.sees_share(share.agent_id):
+            await self.send_json(screenshare.payload(share))
+
 
 class VisitorConsumer(ChatConsumer):
     """The widget. Messages in: start, resume, message, person, typing, read, end."""
@@ -140,12 +170,31 @@ class VisitorConsumer(ChatConsumer):
             elif kind == "read":
                 await self.read(_int(content, "id"))
             elif kind == "end":
+                await database_sync_to_async(screenshare.end_open_shares)(
+                    session=self.session, by=LineRole.VISITOR
+                )
                 await database_sync_to_async(services.end_session)(
                     session=self.session, by=gettext("You")
                 )
                 await self.refresh_state()
+            elif kind.startswith("share."):
+                await self.share_message(kind, content)
         except ChatError as exc:
             await self.error(exc, client_id)
+
+    async def share_message(self, kind: str, content: dict[str, Any]) -> None:
+        assert self.session is not None
+        share_id = _int(content, "share")
+        if kind == "share.answer":
+            await database_sync_to_async(screenshare.answer_share)(
+                session=self.session, share_id=share_id, accept=content.get("accept") is True
+            )
+        elif kind == "share.end":
+            await database_sync_to_async(screenshare.end_share)(
+                session=self.session, share_id=share_id, by=LineRole.VISITOR
+            )
+        elif kind == "share.signal":
+            await self.relay_signal(self.session, content)
 
     async def start(self, content: dict[str, Any]) -> None:
         origin = dict(self.scope.get("headers", [])).get(b"origin", b"").decode("latin-1")
@@ -169,6 +218,8 @@ class VisitorConsumer(ChatConsumer):
         await self.watch(session, cursor)
         await self.send_state()
         await self.send_lines(session.pk)
+        if share := await database_sync_to_async(screenshare.open_payload)(session):
+            await self.send_json(share)
 
     async def refresh_state(self) -> None:
         assert self.session is not None
@@ -249,6 +300,11 @@ class AgentConsumer(ChatConsumer):
         summary = await database_sync_to_async(queries.session_summary)(session, self.user)
         await self.send_json(summary)
         await self.send_lines(session.pk)
+        if share := await database_sync_to_async(screenshare.open_payload)(session, self.user.pk):
+            await self.send_json(share)
+
+    def sees_share(self, agent_id: int) -> bool:
+        return bool(agent_id == self.user.pk)
 
     async def forget(self, session_id: int) -> None:
         await self.leave(f"chat.session.{session_id}")
@@ -305,6 +361,14 @@ class AgentConsumer(ChatConsumer):
                 await call(agent_services.end_chat)(session=session, agent=self.user)
                 await self.send_lines(session_id)
                 await self.send_json({"type": "ended", "session": session_id})
+            elif kind == "share.request":
+                await call(screenshare.request_share)(session=session, agent=self.user)
+            elif kind == "share.end":
+                await call(screenshare.end_share)(
+                    session=session, share_id=_int(content, "share"), by=LineRole.AGENT
+                )
+            elif kind == "share.signal":
+                await self.relay_signal(session, content, self.user.pk)
         except ChatError as exc:
             await self.send_json(
                 {"type": "error", "session": session_id, "client_id": client_id,

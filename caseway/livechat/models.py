@@ -121,3 +121,48 @@ class CannedResponse(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ShareState(models.TextChoices):
+    REQUESTED = "requested", _("Asked")
+    SHARING = "sharing", _("Sharing")
+    DECLINED = "declined", _("Declined")
+    ENDED = "ended", _("Ended")
+
+
+class ScreenShare(models.Model):
+    """The agent of a chat asking to see the visitor's screen, and the share that followed.
+
+    Only who and when are kept: the picture goes from the visitor's browser to the agent's
+    over WebRTC and is never stored. `ended_by` is the role that ended it (visitor, agent,
+    or system when the chat ended).
+    """
+
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="shares")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="screen_shares"
+    )
+    state = models.CharField(
+        max_length=10, choices=ShareState.choices, default=ShareState.REQUESTED
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.CharField(max_length=10, choices=LineRole.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("screen share")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session"],
+                condition=models.Q(state__in=["requested", "sharing"]),
+                name="screenshare_one_open_per_session",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"screen share {self.pk} ({self.state})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in (ShareState.REQUESTED, ShareState.SHARING)

@@ -1,5 +1,6 @@
 """The help bot page: ask in your own words, read the passage and its article, say whether it
-helped, or ask for a person (a case opened with the whole conversation).
+helped, or ask for a person: a case opened with the whole conversation, answered by email, or
+the same conversation going on as a live chat in the chat widget ("Chat with a person now").
 
 One page, plain form posts (each answered with a redirect back to it), so it works without
 JavaScript; htmx boosts the forms when it is there. A visitor's conversation is found through
@@ -23,6 +24,8 @@ from caseway.cases.models import Case
 from caseway.cases.queries import contact_of
 from caseway.core.kinds import ChannelKind
 from caseway.customers.models import Contact
+from caseway.livechat.exceptions import ChatError
+from caseway.livechat.from_bot import continue_in_chat, open_chat_for
 from caseway.portal.inbound import sender_for_contact
 from caseway.portal.tokens import make_case_token
 
@@ -68,7 +71,7 @@ def ask_bot(request: HttpRequest) -> HttpResponse:
                 error = gettext("We could not find that answer. Please try again.")
             else:
                 return _back()
-        elif action == "person" and conversation is not None:
+        elif action in ("person", "chat") and conversation is not None:
             name, email = "", ""
             if contact is not None:
                 sender = sender_for_contact(contact)
@@ -82,9 +85,12 @@ def ask_bot(request: HttpRequest) -> HttpResponse:
                     email = person_form.cleaned_data["email"]
             if email:
                 try:
-                    handoff(conversation=conversation, name=name, email=email)
-                except HandoffRefused as exc:
-                    error = str(exc)
+                    if action == "chat":
+                        continue_in_chat(conversation=conversation, name=name, email=email)
+                    else:
+                        handoff(conversation=conversation, name=name, email=email)
+                except (HandoffRefused, ChatError) as exc:
+                    error = str(exc) or gettext("This chat has ended. Please ask again.")
                 else:
                     return _back()
         elif action == "ask":
@@ -147,6 +153,7 @@ def _context(request: HttpRequest, conversation: Conversation | None, contact: C
         "offer_person": offer_person,
         "error": error,
         "case": case,
+        "chat": open_chat_for(conversation) if conversation is not None else None,
         "case_url": _case_url(request, case, contact) if case is not None else "",
     }
 

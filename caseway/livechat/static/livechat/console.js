@@ -45,7 +45,8 @@
     if (m.type === "ack") { delete outbox[m.client_id]; return; }
     if (m.type === "typing") { chat.meta.textContent = m.is_typing ? t.tTyping : ""; return; }
     if (m.type === "read") { chat.readId = m.id; markRead(chat); return; }
-    if (m.type === "ended") { chat.pane.classList.add("is-ended"); return; }
+    if (m.type === "ended") { chat.pane.classList.add("is-ended"); if (window.cwShare) window.cwShare.ended(chat); return; }
+    if (m.type === "share" || m.type === "share.signal") { if (window.cwShare) window.cwShare.handle(chat, m); return; }
     if (m.type === "error") {
       if (m.client_id) delete outbox[m.client_id];
       chat.meta.textContent = m.message;
@@ -66,6 +67,7 @@
     chat.readId = m.visitor_read_id; markRead(chat);
     if (m.is_offer) status.textContent = t.tOffer + ": " + m.name;
     if (m.is_mine && !chat.contextLoaded && m.context_url) loadContext(chat, m.context_url);
+    if (window.cwShare) window.cwShare.mine(chat);
     empty.hidden = true;
   }
 
@@ -125,6 +127,8 @@
       send({type: "typing", session: m.session, is_typing: false}); chat.lastTyping = 0;
     };
     lines.addEventListener("scroll", function () { readUpTo(chat); });
+    chat.data = m;
+    if (window.cwShare) window.cwShare.setup(chat, actions, send);
     return chat;
   }
 

@@ -56,12 +56,18 @@
     'form.say textarea{min-height:44px;max-height:120px}' +
     '.hidden-label{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}' +
     '.err{color:#b42318;font-size:13px;margin:0}' +
+    '.share{padding:12px 14px;background:#fffbeb;border-bottom:1px solid #fde68a;font-size:14px;line-height:1.4}.share p{margin:0 0 8px}.share .small{font-size:12px;color:#667085}' +
+    '.share-actions{display:flex;gap:8px;flex-wrap:wrap}.share.live{background:#ecfdf3;border-color:#abefc6}.share.live p:first-child::before{content:"";display:inline-block;width:8px;height:8px;border-radius:50%;background:#12b76a;margin-right:7px;vertical-align:1px}' +
     '@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;max-width:100vw;height:100%;max-height:100%;border-radius:0}.launch{right:12px;bottom:12px}}' +
     '</style>' +
     '<button class="launch" type="button" aria-expanded="false" aria-controls="cw-panel"></button>' +
     '<section class="panel" id="cw-panel" role="dialog" aria-modal="false" aria-labelledby="cw-title" hidden>' +
     '<header><div><h2 id="cw-title"></h2><p class="sub" id="cw-sub">We usually answer in a few minutes.</p></div>' +
     '<button class="x" type="button" aria-label="Close the chat window">×</button></header>' +
+    '<div class="share" role="region" aria-label="Screen sharing" hidden><p class="share-text" aria-live="assertive"></p>' +
+    '<p class="small share-note">Only the person in this chat sees your screen while you share it; nothing is recorded. You can stop at any time.</p>' +
+    '<div class="share-actions"><button class="primary share-yes" type="button">Share my screen</button>' +
+    '<button class="ghost share-no" type="button">No thanks</button><button class="ghost share-stop" type="button">Stop sharing</button></div></div>' +
     '<form class="pre" novalidate>' +
     '<p style="margin:0">Tell us who you are and what you need; our help bot answers first.</p>' +
     '<label>Name<input name="name" autocomplete="name" required></label>' +
@@ -120,9 +126,11 @@
       q(".person").hidden = state !== "bot";
       q(".file-label").hidden = state === "bot" || state === "ended";
       say.hidden = state === "ended"; q(".end").hidden = state === "ended";
-      if (state === "ended") meta.textContent = "This chat has ended. Thank you!";
+      if (state === "ended") { meta.textContent = "This chat has ended. Thank you!"; stopCapture(); shareBox.hidden = true; }
       flush(); markRead();
     } else if (m.type === "line") addLine(m);
+    else if (m.type === "share") onShare(m);
+    else if (m.type === "share.signal") onSignal(m);
     else if (m.type === "ack") { delete outbox[m.client_id]; save(); }
     else if (m.type === "typing") meta.textContent = m.is_typing ? "An agent is typing…" : "";
     else if (m.type === "read") { agentRead = m.id; markRead(); }
@@ -202,6 +210,83 @@
       .catch(function () { meta.textContent = "The file could not be sent."; });
     e.target.value = "";
   };
+
+  // Screen sharing: the agent asks, the visitor agrees, this page captures the screen
+  // (getDisplayMedia) and sends it over WebRTC; it makes the offer, the agent's page answers.
+  // Signalling goes over the chat's websocket; the server relays it to that agent only.
+  var shareBox = q(".share"), shareText = q(".share-text"), shareNote = q(".share-note");
+  var shareYes = q(".share-yes"), shareNo = q(".share-no"), shareStop = q(".share-stop");
+  var share = {id: 0, ice: [], pc: null, stream: null, early: []};
+  function onShare(m) {
+    share.ice = m.ice_servers || [];
+    if (m.state === "requested") {
+      share.id = m.share; shareBox.hidden = false; shareBox.classList.remove("live");
+      shareText.textContent = m.agent + " asks to see your screen."; shareNote.hidden = false;
+      shareYes.hidden = shareNo.hidden = false; shareStop.hidden = true;
+      if (!open) setOpen(true);
+    } else if (m.state === "sharing") {
+      share.id = m.share;
+      if (!share.stream) { send({type: "share.end", share: m.share}); return; }  // a reload lost the capture
+      shareBox.hidden = false; shareBox.classList.add("live"); shareNote.hidden = true;
+      shareText.textContent = "You are sharing your screen with " + m.agent + ".";
+      shareYes.hidden = shareNo.hidden = true; shareStop.hidden = false;
+    } else { stopCapture(); shareBox.hidden = true; share.id = 0; }
+    log.scrollTop = log.scrollHeight;
+  }
+  function peer() {
+    if (share.pc) share.pc.close();
+    var pc = share.pc = new RTCPeerConnection({iceServers: share.ice}), id = share.id;
+    share.early = [];
+    share.stream.getTracks().forEach(function (track) { pc.addTrack(track, share.stream); });
+    pc.onicecandidate = function (e) { if (e.candidate) send({type: "share.signal", share: id, data: {candidate: e.candidate.toJSON()}}); };
+    pc.createOffer().then(function (o) { return pc.setLocalDescription(o); })
+      .then(function () { send({type: "share.signal", share: id, data: {sdp: pc.localDescription.toJSON()}}); });
+  }
+  function onSignal(m) {
+    var pc = share.pc, data = m.data || {};
+    if (m.share !== share.id) return;
+    if (data.restart && share.stream) return peer();  // the agent's page reconnected
+    if (!pc) return;
+    if (data.sdp && data.sdp.type === "answer") {
+      pc.setRemoteDescription(data.sdp).then(function () {
+        share.early.forEach(function (c) { pc.addIceCandidate(c).catch(function () {}); }); share.early = [];
+      });
+    } else if (data.candidate) {
+      if (pc.remoteDescription) pc.addIceCandidate(data.candidate).catch(function () {}); else share.early.push(data.candidate);
+    }
+  }
+  function stopCapture() {
+    if (share.pc) { share.pc.close(); share.pc = null; }
+    if (share.stream) { share.stream.getTracks().forEach(function (t) { t.stop(); }); share.stream = null; }
+  }
+  shareYes.onclick = function () {
+    var id = share.id;
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getDisplayMedia) {
+      shareText.textContent = "This browser cannot share its screen."; send({type: "share.answer", share: id, accept: false}); return;
+    }
+    navigator.mediaDevices.getDisplayMedia({video: true, audio: false}).then(function (stream) {
+      share.stream = stream;
+      stream.getVideoTracks().forEach(function (t) { t.onended = function () { send({type: "share.end", share: id}); stopCapture(); }; });
+      send({type: "share.answer", share: id, accept: true});
+      peer();
+    }).catch(function () { send({type: "share.answer", share: id, accept: false}); });
+  };
+  shareNo.onclick = function () { send({type: "share.answer", share: share.id, accept: false}); };
+  shareStop.onclick = function () { send({type: "share.end", share: share.id}); stopCapture(); };
+
   document.addEventListener("visibilitychange", readUpTo);
-  if (store.token) { connect(); }
+  // A page of the widget's own site may hand it a chat it opened (the portal bot's "Chat with a
+  // person now"), on load or in content htmx swapped in: the widget takes that session over
+  // from its first line and opens.
+  function adopt() {
+    var handed = location.origin === base.origin && document.querySelector("[data-caseway-chat-token]");
+    var token = handed && handed.dataset.casewayChatToken;
+    if (!token || token === store.token) return false;
+    store = {token: token, cursor: 0}; outbox = {}; save();
+    if (ws) { ws.onclose = null; ws.close(); ws = null; }
+    setOpen(true);
+    return true;
+  }
+  document.addEventListener("htmx:afterSettle", adopt);
+  if (!adopt() && store.token) { connect(); }
 })();
