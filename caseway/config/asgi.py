@@ -11,5 +11,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caseway.config.settings")
 django_application = get_asgi_application()
 
 from caseway.livechat.routing import websocket_application  # noqa: E402
+from caseway.workspace.live_consumer import WorkspaceAgentConsumer  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_application, "websocket": websocket_application()})
+application = ProtocolTypeRouter(
+    {"http": django_application, "websocket": websocket_application(WorkspaceAgentConsumer)}
+)

@@ -263,6 +263,8 @@ CASEWAY_WEBRTC_STUN_URLS = env_list("WEBRTC_STUN_URLS", "")
 CASEWAY_WEBRTC_TURN_URLS = env_list("WEBRTC_TURN_URLS", "")
 CASEWAY_WEBRTC_TURN_USERNAME = os.environ.get("WEBRTC_TURN_USERNAME", "")
 CASEWAY_WEBRTC_TURN_CREDENTIAL = os.environ.get("WEBRTC_TURN_CREDENTIAL", "")
+# Seconds between the workspace websocket's own checks (docs/workspace.md#live-updates).
+CASEWAY_LIVE_INTERVAL = float(os.environ.get("WORKSPACE_LIVE_INTERVAL", "2"))
 
 LOGGING = {
     "version": 1,

@@ -285,7 +285,10 @@ class AgentConsumer(ChatConsumer):
         self.user = user
         await super().connect()
         await self.join(agent_group(user.pk))
-        for session in await database_sync_to_async(queries.chats_of)(user):
+        await self.show_chats()
+
+    async def show_chats(self) -> None:
+        for session in await database_sync_to_async(queries.chats_of)(self.user):
             await self.show(session.pk)
 
     async def show(self, session_id: int) -> None:

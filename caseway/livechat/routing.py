@@ -34,11 +34,15 @@ class OriginCheck:
         return await self.app(scope, receive, send)
 
 
-websocket_urlpatterns = [
-    path("ws/chat/", VisitorConsumer.as_asgi()),  # type: ignore[arg-type]
-    path("ws/agent/", AgentConsumer.as_asgi()),  # type: ignore[arg-type]
-]
+def websocket_urlpatterns(agent_consumer: type[AgentConsumer] = AgentConsumer) -> list[Any]:
+    return [
+        path("ws/chat/", VisitorConsumer.as_asgi()),  # type: ignore[arg-type]
+        path("ws/agent/", agent_consumer.as_asgi()),  # type: ignore[arg-type]
+    ]
 
 
-def websocket_application() -> Any:
-    return OriginCheck(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))  # type: ignore[arg-type]
+def websocket_application(agent_consumer: type[AgentConsumer] = AgentConsumer) -> Any:
+    """The websocket routes; `agent_consumer` serves /ws/agent/ (config passes the
+    workspace's, which adds the workspace's live cues to the chat console's protocol)."""
+    routes = URLRouter(websocket_urlpatterns(agent_consumer))
+    return OriginCheck(AuthMiddlewareStack(routes))

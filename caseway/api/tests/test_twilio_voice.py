@@ -119,8 +119,8 @@ def test_the_agent_who_answers_gets_the_case_popped(
     assert AgentCall.objects.count() == 1
 
 
-def test_the_event_stream_names_a_call(available, fake_twilio):
-    from caseway.workspace.views.events import changes, read_state
+def test_the_live_check_names_a_call(available, fake_twilio):
+    from caseway.workspace.live import changes, read_state
 
     before = read_state(available)
     assert before["call"] == 0

@@ -206,11 +206,3 @@ def test_pages_load_the_meter_after_rendering(client, agent):
     html = client.get(reverse("workspace:home")).content.decode()
 
     assert f'hx-get="{LOAD}" hx-trigger="load, cw:load from:body"' in html
-
-
-def test_event_stream_under_wsgi_tells_the_page_to_poll_instead(client, agent):
-    client.force_login(agent)
-
-    response = client.get(reverse("workspace:events"))
-
-    assert response.status_code == 204

@@ -485,7 +485,7 @@ def test_page_includes_the_poller_that_stops_when_the_tab_is_hidden(agent_client
 
     assert 'id="poll"' in html
     assert "every 5s [document.visibilityState === 'visible' && !window.cwLive]" in html
-    assert 'data-events="/agent/events/"' in html
+    assert 'data-ws="/ws/agent/?chat=0"' in html
     assert "window.location.search" in html
 
 

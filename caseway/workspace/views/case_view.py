@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from caseway.cases.models import Case, CasePriority
@@ -100,6 +101,18 @@ def render_case_update(
 @require_GET
 def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     return render_case_page(request, case_or_404(request, number))
+
+
+@agent_required
+@require_GET
+@never_cache
+def case_live(request: HttpRequest, number: str) -> HttpResponse:
+    """The parts of the case view a live cue refreshes (header, offer, timeline, properties,
+    SLA, routing, audit), as out-of-band swaps: never the composer nor the toasts, so a reply
+    being typed and an offer's toast stay."""
+    context = case_context(request, case_or_404(request, number))
+    context.update(shell_context(request))
+    return render(request, "workspace/_case_live.html", context)
 
 
 @agent_required

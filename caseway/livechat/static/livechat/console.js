@@ -24,8 +24,13 @@
       delay = 500; status.textContent = "";
       Object.keys(outbox).forEach(function (k) { send(outbox[k]); });
     };
-    ws.onmessage = function (ev) { handle(JSON.parse(ev.data)); };
+    ws.onmessage = function (ev) {
+      var m = JSON.parse(ev.data);
+      if (m.type === "workspace") return document.dispatchEvent(new CustomEvent("cw:socket", {detail: m}));
+      handle(m);
+    };
     ws.onclose = function () {
+      document.dispatchEvent(new CustomEvent("cw:socket-closed"));
       status.textContent = t.tReconnecting;
       setTimeout(connect, delay); delay = Math.min(delay * 2, 8000);
     };

@@ -117,32 +117,78 @@
     if (audit && auditOpen) audit.open = true;
   }
 
-  // Live updates: the server's event stream (views/events.py) says what changed and the page
-  // asks the usual partials: the poll (numbers, presence, toasts, My cases) and the load meter.
-  // Without EventSource, or while the stream is down, the poll runs every 5 s instead.
+  // Live updates: the agent websocket (/ws/agent/, workspace/live.py) sends cues naming ids
+  // only, and the page asks the usual partials: the poll (numbers, presence, toasts, My cases),
+  // the load meter, the case list of this page (same filters and page) and, when the cue is
+  // about the open case, its timeline, SLA and properties (never the composer). The chat
+  // console's own socket carries the same cues (console.js re-dispatches them as cw:socket).
+  // While no socket is up the poll runs every 5 s; the socket reconnects with backoff.
   function live() {
     var poll = document.getElementById("poll");
-    if (!poll || !poll.dataset.events || !window.htmx || !window.EventSource) return;
-    var source = new EventSource(poll.dataset.events);
-    var pending = null;
-    function changed() {
-      if (pending) return;  // several events of one check: one request
-      pending = window.setTimeout(function () {
-        pending = null;
-        window.htmx.trigger(poll, "cw:changed");
-      }, 50);
+    if (!poll || !poll.dataset.ws || !window.htmx) return;
+    var timers = {};
+    function soon(key, fn) {  // several cues of one change: one request each
+      if (timers[key]) return;
+      timers[key] = window.setTimeout(function () { timers[key] = null; fn(); }, 150);
     }
-    source.addEventListener("open", function () { window.cwLive = true; });
-    source.addEventListener("ready", changed);  // catch up since the page was rendered
-    ["offer", "call", "counts", "presence"].forEach(function (name) {
-      source.addEventListener(name, changed);
-    });
-    source.addEventListener("load", function () {
-      window.htmx.trigger(document.body, "cw:load");
-    });
-    source.addEventListener("error", function () { window.cwLive = false; });
-    window.addEventListener("pagehide", function () { source.close(); });
+    function changed() { soon("poll", function () { window.htmx.trigger(poll, "cw:changed"); }); }
+    function refreshList() {
+      if (!document.getElementById("case-list")) return;
+      soon("list", function () {
+        window.htmx.ajax("GET", window.location.pathname + window.location.search,
+          {target: "#case-list", swap: "outerHTML"});
+      });
+    }
+    function refreshCase(caseId) {
+      var timeline = document.getElementById("case-timeline");
+      if (!timeline || (caseId && String(caseId) !== timeline.dataset.case)) return;
+      soon("case", function () {
+        window.htmx.ajax("GET", timeline.dataset.live, {target: "#case-timeline", swap: "none"});
+      });
+    }
+    function cue(m) {
+      if (m.type !== "workspace") return;
+      if (m.cue === "ready") {
+        window.cwLive = true;
+        changed(); refreshList(); refreshCase(null);  // catch up since the page was rendered
+      } else if (m.cue === "load") {
+        window.htmx.trigger(document.body, "cw:load");
+      } else if (m.case) {
+        changed(); refreshList(); refreshCase(m.case);
+      } else {
+        changed();
+      }
+    }
+    document.addEventListener("cw:socket", function (event) { cue(event.detail); });
+    document.addEventListener("cw:socket-closed", function () { window.cwLive = false; });
+    if (document.getElementById("chat-console") || !window.WebSocket) return;
+    var delay = 1000, socket = null, leaving = false;
+    function connect() {
+      var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+      socket = new WebSocket(scheme + window.location.host + poll.dataset.ws);
+      socket.onmessage = function (event) {
+        delay = 1000;
+        try { cue(JSON.parse(event.data)); } catch (e) { /* not for us */ }
+      };
+      socket.onclose = function () {
+        window.cwLive = false;  // the 5 s poll takes over until the next "ready"
+        if (leaving) return;
+        window.setTimeout(connect, delay + Math.random() * 500);
+        delay = Math.min(delay * 2, 30000);
+      };
+    }
+    connect();
+    window.addEventListener("pagehide", function () { leaving = true; if (socket) socket.close(); });
   }
+
+  // A live refresh leaves alone a panel the agent is typing in (the time log, a select).
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target, active = document.activeElement;
+    if (target && active && active !== document.body && target.contains(active) &&
+        active.matches("input, textarea, select")) {
+      event.detail.shouldSwap = false;
+    }
+  });
 
   // Polling: the load meter follows each answer of the poll.
   document.addEventListener("htmx:afterRequest", function (event) {

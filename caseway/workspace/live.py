@@ -1,0 +1,232 @@
+"""Live cues for the agent workspace over the agent websocket (/ws/agent/).
+
+What changed reaches the agent's page as a cue naming ids only (the case, the activity); the
+page asks the usual partials for what to show, so rendering has one code path.
+
+Two ways a cue is made, both delivered by `live_consumer.WorkspaceAgentConsumer`:
+
+* **Pushed**, after commit, by the subscribers below: a new case, a message in or out, an
+  assignment, a status change, an SLA warning or breach (the sweep's timeline entry) or a
+  change of what the SLA timers depend on (a reply meets the response target). The cue goes
+  to the channel-layer groups of the case's queue, of its owner (and previous owner) and of the
+  admins; a consumer joins its agent's group and the groups of the queues they work in or
+  supervise, so an agent only hears about cases they may see.
+* **Checked**, every few seconds inside each connection (`read_state`): the sidebar's numbers,
+  presence, load, newest offer and call, and the newest timeline entry. A push made in another
+  process (the worker's SLA sweep, a mail fetched by the worker) reaches this one through the
+  Redis channel layer at once; with the in-memory layer it cannot, and the check finds it
+  within CASEWAY_LIVE_INTERVAL seconds instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import connection
+from django.db.models import Q
+
+from caseway.cases.events import ActivityAdded, CaseAssigned, CaseOpened, CaseUpdated
+from caseway.cases.models import Activity, ActivityKind, Case, Queue
+from caseway.cases.queries import is_admin
+from caseway.connectors.chat import push
+from caseway.routing.explain import agent_bar
+from caseway.routing.models import AgentLoad
+from caseway.workspace.listing import nav_badges
+
+logger = logging.getLogger(__name__)
+
+# Seconds between the checks of a connection.
+INTERVAL = 2.0
+# At most this many new timeline entries are looked at per check (more: a "counts" cue).
+MAX_NEW_ACTIVITIES = 200
+
+# What a cue says changed. Case cues carry `case` (and `activity` for timeline entries).
+CASE_CUES = ("case", "message", "assignment", "status", "sla")
+STATE_CUES = ("offer", "call", "counts", "presence", "load")
+
+MESSAGE_KINDS = frozenset({ActivityKind.MESSAGE_IN, ActivityKind.MESSAGE_OUT})
+# The case fields the SLA timers follow (sla.handlers.SLA_FIELDS): a change may meet,
+# pause or resume a target.
+SLA_FIELDS = frozenset({"first_response_at", "last_reply_at", "resolved_at"})
+
+
+def interval() -> float:
+    return float(getattr(settings, "CASEWAY_LIVE_INTERVAL", INTERVAL))
+
+
+# Channel-layer groups (names take ASCII letters, digits, '-', '_' and '.').
+GROUP_PREFIX = "workspace."
+
+
+def agent_group(agent_id: int) -> str:
+    return f"{GROUP_PREFIX}agent.{agent_id}"
+
+
+def queue_group(queue_id: int) -> str:
+    return f"{GROUP_PREFIX}queue.{queue_id}"
+
+
+ADMIN_GROUP = f"{GROUP_PREFIX}admins"
+
+
+def queue_ids_of(agent: AbstractBaseUser) -> frozenset[int]:
+    """The queues whose cases the agent sees (cases.queries: member or supervisor)."""
+    return frozenset(
+        Queue.objects.filter(Q(members=agent.pk) | Q(supervisors=agent.pk))
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
+# Pushing, after commit.
+def _cue(cue: str, case_id: int, **extra: Any) -> dict[str, Any]:
+    return {"type": "workspace.cue", "cue": cue, "case": case_id, **extra}
+
+
+def cue_case(
+    cue: str, case_id: int, *, also_agents: tuple[int | None, ...] = (), **extra: Any
+) -> None:
+    """Send `cue` about a case to whoever may see it: its queue, its owner, the admins (and
+    `also_agents`, e.g. the owner a case was taken from). One query; never raises."""
+    if not anyone_listening():
+        return
+    try:
+        row = Case.objects.filter(pk=case_id).values_list("queue_id", "owner_id").first()
+        if row is None:
+            return
+        queue_id, owner_id = row
+        groups = [ADMIN_GROUP, queue_group(queue_id)]
+        for agent_id in {owner_id, *also_agents}:
+            if agent_id is not None:
+                groups.append(agent_group(agent_id))
+        event = _cue(cue, case_id, **extra)
+        for group in groups:
+            push(group, event)
+    except Exception:
+        # The write committed; pages catch up on their next check.
+        logger.exception("workspace cue %s for case %s failed", cue, case_id)
+
+
+def anyone_listening() -> bool:
+    """False when no page can hear a cue sent from here: the in-memory layer (one process)
+    with no workspace connection in this process, e.g. the worker of `caseway run`, a
+    command, a benchmark. Then the cue costs no query (pages elsewhere find the change with
+    their check). With Redis, a listener may be in any process: always True."""
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    if isinstance(layer, InMemoryChannelLayer):
+        return any(name.startswith(GROUP_PREFIX) for name in list(layer.groups))
+    return True
+
+
+def on_case_opened(event: CaseOpened) -> None:
+    cue_case("case", event.case_id)
+
+
+def on_activity_added(event: ActivityAdded) -> None:
+    if event.kind in MESSAGE_KINDS:
+        cue_case("message", event.case_id, activity=event.activity_id)
+    elif event.kind == ActivityKind.SLA and anyone_listening():
+        moment = (
+            Activity.objects.filter(pk=event.activity_id).values_list("data", flat=True).first()
+            or {}
+        ).get("sla", "")
+        cue_case("sla", event.case_id, activity=event.activity_id, moment=moment)
+
+
+def on_case_assigned(event: CaseAssigned) -> None:
+    cue_case("assignment", event.case_id, also_agents=(event.previous_owner_id,))
+
+
+def on_case_updated(event: CaseUpdated) -> None:
+    fields = set(event.fields)
+    if "status" in fields:
+        cue_case("status", event.case_id)
+    elif "queue" in fields:
+        cue_case("case", event.case_id)  # now in a queue that may be someone else's
+    if SLA_FIELDS & fields:
+        cue_case("sla", event.case_id)
+
+
+def subscribe_all() -> None:
+    from caseway.core.events import subscribe
+
+    subscribe(CaseOpened, on_case_opened)
+    subscribe(ActivityAdded, on_activity_added)
+    subscribe(CaseAssigned, on_case_assigned)
+    subscribe(CaseUpdated, on_case_updated)
+
+
+# Checking, inside each connection.
+def read_state(agent: AbstractBaseUser) -> dict[str, Any]:
+    """What the agent's page shows that may change, in five cheap queries (presence and
+    offers, the sidebar's numbers, load, the agent's queues, the newest timeline entry); then
+    close the connection, so a waiting websocket holds none."""
+    try:
+        bar = agent_bar(agent)
+        badges = nav_badges(agent)
+        loads = sorted(
+            AgentLoad.objects.filter(agent_id=agent.pk).values_list(
+                "work_kind", "active", "assigned_today", "day"
+            )
+        )
+        newest = Activity.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        return {
+            "offer": bar.newest_offer_id,
+            "call": bar.newest_call_id,
+            "presence": bar.state,
+            "counts": (
+                badges.counts.mine_version,
+                badges.counts.unassigned,
+                badges.counts.open,
+                tuple(sorted((pk, q.open, q.unassigned) for pk, q in badges.queues.items())),
+            ),
+            "load": tuple(loads),
+            "queues": queue_ids_of(agent),
+            "admin": is_admin(agent),
+            "activity": newest,
+        }
+    finally:
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The state cues to send for a change of state, in a stable order."""
+    names = [name for name in STATE_CUES if before[name] != after[name]]
+    if "presence" in names and "load" not in names:
+        names.append("load")  # the meter sits next to the switcher and shares its refresh
+    return names
+
+
+def activity_cues(
+    *, after: int, upto: int, queues: frozenset[int], agent_id: int, admin: bool
+) -> list[dict[str, Any]]:
+    """Cues for the timeline entries (after, upto] on cases the agent sees: what a push from
+    another process would have said. One query; closes the connection."""
+    try:
+        rows = list(
+            Activity.objects.filter(pk__gt=after, pk__lte=upto)
+            .filter(kind__in=[*MESSAGE_KINDS, ActivityKind.SLA])
+            .order_by("pk")
+            .values_list("pk", "case_id", "kind", "data", "case__queue_id", "case__owner_id")[
+                :MAX_NEW_ACTIVITIES
+            ]
+        )
+    finally:
+        if not connection.in_atomic_block:
+            connection.close()
+    cues = []
+    for pk, case_id, kind, data, queue_id, owner_id in rows:
+        if not (admin or queue_id in queues or owner_id == agent_id):
+            continue
+        if kind == ActivityKind.SLA:
+            cues.append(_cue("sla", case_id, activity=pk, moment=(data or {}).get("sla", "")))
+        else:
+            cues.append(_cue("message", case_id, activity=pk))
+    return cues

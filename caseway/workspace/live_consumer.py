@@ -1,0 +1,138 @@
+"""The agent websocket (/ws/agent/) with the workspace's live cues (see live.py).
+
+One consumer serves both uses of the route: the chat console (the default, live chat's
+protocol unchanged) and every other workspace page, which connects with `?chat=0` and then
+hears no chat lines, only cues. Both get the cues, as messages of type `workspace`:
+
+    {"type": "workspace", "cue": "ready"}                      connected: catch up once
+    {"type": "workspace", "cue": "offer" | "call" | "counts" | "presence" | "load"}
+    {"type": "workspace", "cue": "case" | "message" | "assignment" | "status" | "sla",
+     "case": 42, "activity": 314, "moment": "warning"}        (activity, moment: when known)
+
+The agent-only check is live chat's (AgentConsumer.connect closes with 4403); the Origin
+check sits in front of every websocket route (livechat.routing.OriginCheck).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+
+from caseway.livechat.consumers import AgentConsumer
+from caseway.workspace import live
+
+logger = logging.getLogger(__name__)
+
+
+class WorkspaceAgentConsumer(AgentConsumer):
+    async def connect(self) -> None:
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        self.chat = query.get("chat", ["1"])[0] != "0"
+        self.live_task: asyncio.Task[None] | None = None
+        self.live_groups: set[str] = set()
+        self.pushed: set[int] = set()  # activity ids already cued by a push
+        await super().connect()
+        if not hasattr(self, "user"):
+            return  # refused: not an agent
+        state = await database_sync_to_async(live.read_state)(self.user)
+        await self.join_live(state)
+        await self.send_json({"type": "workspace", "cue": "ready"})
+        self.live_task = asyncio.create_task(self.check(state))
+
+    async def disconnect(self, code: int) -> None:
+        if self.live_task is not None:
+            self.live_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.live_task
+        await super().disconnect(code)
+
+    async def join_live(self, state: dict[str, Any]) -> None:
+        """Be in the groups of what the agent sees now: theirs, their queues', the admins'."""
+        wanted = {live.agent_group(self.user.pk)}
+        wanted.update(live.queue_group(pk) for pk in state["queues"])
+        if state["admin"]:
+            wanted.add(live.ADMIN_GROUP)
+        for group in wanted - self.live_groups:
+            await self.join(group)
+        for group in self.live_groups - wanted:
+            await self.leave(group)
+        self.live_groups = wanted
+
+    async def check(self, state: dict[str, Any]) -> None:
+        """The fallback: every few seconds, what changed that no push said (a push from another
+        process with the in-memory layer, a change that publishes no event)."""
+        while True:
+            await asyncio.sleep(live.interval())
+            try:
+                current = await database_sync_to_async(live.read_state)(self.user)
+                await self.join_live(current)
+                for name in live.changes(state, current):
+                    await self.send_json({"type": "workspace", "cue": name})
+                if current["activity"] > state["activity"]:
+                    cues = await database_sync_to_async(live.activity_cues)(
+                        after=state["activity"],
+                        upto=current["activity"],
+                        queues=current["queues"],
+                        agent_id=self.user.pk,
+                        admin=current["admin"],
+                    )
+                    for cue in cues:
+                        if cue["activity"] not in self.pushed:
+                            await self.send_cue(cue)
+                    self.pushed = {pk for pk in self.pushed if pk > current["activity"]}
+                state = current
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("workspace check for agent %s failed", self.user.pk)
+
+    async def send_cue(self, event: dict[str, Any]) -> None:
+        await self.send_json(
+            {k: v for k, v in event.items() if k != "type"} | {"type": "workspace"}
+        )
+
+    # Cues from the channel layer.
+    async def workspace_cue(self, event: dict[str, Any]) -> None:
+        if isinstance(event.get("activity"), int):
+            self.pushed.add(event["activity"])
+        await self.send_cue(event)
+
+    # A page that is not the chat console hears no chat traffic, only that an offer came.
+    async def show_chats(self) -> None:
+        if self.chat:
+            await super().show_chats()
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if self.chat:
+            await super().receive_json(content, **kwargs)
+
+    async def chat_offered(self, event: dict[str, Any]) -> None:
+        if self.chat:
+            await super().chat_offered(event)
+        else:
+            await self.send_json({"type": "workspace", "cue": "offer"})
+
+    async def chat_removed(self, event: dict[str, Any]) -> None:
+        if self.chat:
+            await super().chat_removed(event)
+
+    async def chat_poke_session(self, event: dict[str, Any]) -> None:
+        if self.chat:
+            await super().chat_poke_session(event)
+
+    async def chat_poke(self, event: dict[str, Any]) -> None:
+        if self.chat:
+            await super().chat_poke(event)
+
+    async def chat_typing(self, event: dict[str, Any]) -> None:
+        if self.chat:
+            await super().chat_typing(event)
+
+    async def chat_read(self, event: dict[str, Any]) -> None:
+        if self.chat:
+            await super().chat_read(event)
