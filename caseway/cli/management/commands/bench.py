@@ -34,6 +34,7 @@ BENCHES: dict[str, str] = {
     "bot": "bench.bot",
     "channels": "bench.channels",
     "listening": "bench.listening",
+    "chat": "bench.chat",
 }
 BENCH_DATABASE_ENV = "CASEWAY_BENCH_DATABASE"
 
