@@ -63,7 +63,11 @@ class ChatAdapter:
     def send(self, message: OutboundMessage) -> DeliveryReceipt:
         if not message.reference:
             raise ConnectorError("a chat reply needs its case reference")
-        event = {"type": "chat.delivered", "activity_id": message.meta.get("activity_id")}
+        event = {
+            "type": "chat.delivered",
+            "activity_id": message.meta.get("activity_id"),
+            "reference": message.reference,
+        }
         try:
             push(case_group(message.reference), event)
         except (OSError, TimeoutError) as exc:

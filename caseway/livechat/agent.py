@@ -107,8 +107,10 @@ def post_agent_line(
             client_id=client_id,
             activity=activity,
         )
-        # The agent's own connections show it at once; the visitor's hear the adapter.
-        cue_agent(agent.pk, "chat.poke_session", session.pk)
+        # Every connection of the session reads it at commit, the visitor's too: the line is
+        # stored, so the visitor need not wait for deliver_reply (a task the worker polls
+        # for) to hear of it; the chat adapter's push after delivery finds nothing new.
+        cue_lines(session.group)
     return line
 
 

@@ -13,14 +13,15 @@ import asyncio
 import logging
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils.translation import gettext
 
 from caseway.connectors.chat import bind_server_loop, case_group
 from caseway.livechat import agent as agent_services
 from caseway.livechat import queries, screenshare, services
+from caseway.livechat.dbcalls import database_sync_to_async
 from caseway.livechat.exceptions import ChatEnded, ChatError, NotYourChat
+from caseway.livechat.fanout import poked_sessions
 from caseway.livechat.models import ChatSession, LineRole
 from caseway.livechat.pushes import agent_group
 
@@ -283,6 +284,7 @@ class AgentConsumer(ChatConsumer):
             await self.close(code=4403)
             return
         self.user = user
+        self.case_of: dict[int, str] = {}
         await super().connect()
         await self.join(agent_group(user.pk))
         await self.show_chats()
@@ -297,6 +299,7 @@ class AgentConsumer(ChatConsumer):
             await self.forget(session_id)
             return
         await self.watch(session, 0)
+        self.case_of[session.pk] = session.case.number if session.case else ""
         summary = await database_sync_to_async(queries.session_summary)(session, self.user)
         await self.send_json(summary)
         await self.send_lines(session.pk)
@@ -402,7 +405,7 @@ class AgentConsumer(ChatConsumer):
         await self.send_lines(event["session"])
 
     async def chat_poke(self, event: dict[str, Any]) -> None:
-        for session_id in list(self.cursors):
+        for session_id in poked_sessions(event, self.cursors, self.case_of):
             await self.send_lines(session_id)
 
     async def chat_delivered(self, event: dict[str, Any]) -> None:

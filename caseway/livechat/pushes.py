@@ -33,8 +33,13 @@ def cue_after_commit(group: str, event: dict[str, Any]) -> None:
 
 
 def cue_lines(session_group: str) -> None:
-    """New lines in a session: every connection of it reads them."""
-    cue_after_commit(session_group, {"type": "chat.poke"})
+    """New lines in a session: every connection of it reads them (an agent's console, which
+    holds many sessions, only this one's)."""
+    session_id = session_group.rsplit(".", 1)[-1]
+    event: dict[str, Any] = {"type": "chat.poke"}
+    if session_id.isdigit():
+        event["session"] = int(session_id)
+    cue_after_commit(session_group, event)
 
 
 def cue_agent(agent_id: int, kind: str, session_id: int) -> None:
