@@ -142,7 +142,14 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # A channel holds 100 messages by default and drops what comes past that: an agent's
+    # console with dozens of busy chats gets more cues than that at once.
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": 2_000},
+        }
+    }
 
 TASKS = {
     "default": {

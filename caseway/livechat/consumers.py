@@ -78,16 +78,19 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.join(case_group(session.case.number))  # type: ignore[union-attr]
         self.cursors.setdefault(session.pk, cursor)
 
-    async def send_lines(self, session_id: int) -> None:
+    async def send_lines(self, session_id: int) -> bool:
+        """Send the session's new lines; True if one of them was Caseway's (a system line:
+        every change of the chat's state comes with one)."""
         async with self.send_lock:
             if session_id not in self.cursors:
-                return
+                return False
             lines = await database_sync_to_async(queries.lines_after)(
                 session_id, self.cursors[session_id], for_agent=self.role == LineRole.AGENT
             )
             for line in lines:
                 await self.send_json(line)
                 self.cursors[session_id] = line["id"]
+            return any(line["role"] == LineRole.SYSTEM for line in lines)
 
     async def error(self, exc: ChatError, client_id: str = "") -> None:
         await self.send_json({"type": "error", "message": _error_text(exc), "client_id": client_id})
@@ -264,9 +267,10 @@ class VisitorConsumer(ChatConsumer):
         )
 
     async def chat_poke(self, event: dict[str, Any]) -> None:
-        if self.session is not None:
+        # The state is read again only when it may have changed: a handoff, an accept, a
+        # transfer or the end each add a system line. A plain line of either side does not.
+        if self.session is not None and await self.send_lines(self.session.pk):
             await self.refresh_state()
-            await self.send_lines(self.session.pk)
 
     async def chat_delivered(self, event: dict[str, Any]) -> None:
         await self.chat_poke(event)
