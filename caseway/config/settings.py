@@ -119,15 +119,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and (
-    _threshold := os.environ.get("PG_PREPARE_THRESHOLD", "").strip()
-):
-    # Opt-in: psycopg prepares a statement on the server once it ran this many times on a
-    # connection. Only the server-side-bound statements of caseway/core/sql.py (the intake
-    # hot path) can be prepared; ORM queries bind on the client and never are. Off by default:
-    # a prepared plan can fail ("cached plan must not change result type") while a migration
-    # alters a table under running processes, and poolers in transaction mode cannot keep them.
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = int(_threshold)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # psycopg prepares a statement on the server once it ran PG_PREPARE_THRESHOLD times on a
+    # connection (default 5), so PostgreSQL parses and plans it once per connection. Only the
+    # server-side-bound statements of caseway/core/sql.py (the intake hot path) can be
+    # prepared; ORM queries bind on the client and never are. Those statements name their
+    # columns, so adding a column under running processes does not break their plans (changing
+    # the type of a column they read does: "cached plan must not change result type"; restart
+    # the processes after such a migration, as a deploy does). Set PG_PREPARE_THRESHOLD=off
+    # behind a pooler in transaction mode, which cannot keep prepared statements.
+    _threshold = os.environ.get("PG_PREPARE_THRESHOLD", "5").strip().lower()
+    if _threshold not in ("", "off", "none"):
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = int(_threshold)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

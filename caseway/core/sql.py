@@ -114,7 +114,8 @@ def _cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
     literals that psycopg builds and PostgreSQL parses again. Server-side binding sends them
     as they are. Only these simple statements use it; the rest of the project keeps the
     connection's setting (some ORM queries fail with server-side binding). Prepared
-    statements stay as the connection has them (off unless OPTIONS sets prepare_threshold).
+    statements follow the connection's prepare_threshold (settings: PG_PREPARE_THRESHOLD,
+    5 by default, `off` behind a transaction-mode pooler); only these cursors can use them.
     The cursor is wrapped as connection.cursor() wraps its own, so execute_wrappers and query
     capture see every statement.
     """
