@@ -160,7 +160,7 @@ def end_open_shares(*, session: ChatSession, by: str) -> None:
     """The chat ends: so does any share of it."""
     with transaction.atomic():
         for share in (
-            ScreenShare.objects.select_for_update()
+            ScreenShare.objects.select_for_update(of=("self",))
             .select_related("agent", "session__case")
             .filter(session=session, state__in=OPEN_STATES)
         ):
@@ -185,7 +185,7 @@ def check_signal(*, session: ChatSession, share_id: int, role: str, user_id: int
 
 def _locked(session: ChatSession, share_id: int) -> ScreenShare:
     share = (
-        ScreenShare.objects.select_for_update()
+        ScreenShare.objects.select_for_update(of=("self",))
         .select_related("agent", "session__case")
         .filter(session=session, pk=share_id)
         .first()
