@@ -22,7 +22,12 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.pages import Step, new_page, sign_in
 from tests.browser.test_live_chat_journey import asgi_server, shop_site  # noqa: F401 (fixtures)
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback, as the other journeys that follow it: the default queue and content
+# types come back from the serialized database, not from a post_migrate after the flush.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 MEDIA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 
