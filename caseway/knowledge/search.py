@@ -334,14 +334,14 @@ def _semantic(state: Snapshot, query: str, depth: int, allowed: npt.NDArray[np.b
         positions = np.flatnonzero(counts > 0)
         offsets = state.vector_starts[positions]
     else:
-        # The rows of the articles the coarse pass chose, article after article.
-        positions = _coarse_articles(state, query_vector, allowed)
-        positions = positions[counts[positions] > 0]
-        if not len(positions):
+        # The rows the coarse pass chose, on every dimension; an article scores its best row
+        # among them (the rows are grouped by article, so sorted rows are too).
+        rows = _coarse_rows(state, query_vector, allowed)
+        if not len(rows):
             return []
-        chosen = counts[positions]
-        offsets = np.cumsum(chosen) - chosen
-        rows = np.repeat(state.vector_starts[positions] - offsets, chosen) + np.arange(chosen.sum())
+        owners = state.vector_owner[rows]
+        offsets = np.flatnonzero(np.concatenate(([True], owners[1:] != owners[:-1])))
+        positions = owners[offsets]
         similarities = _dot(state.vectors[rows], query_vector)
     best = np.maximum.reduceat(similarities, offsets)
     best = np.where(allowed[positions], best, -np.inf)
@@ -356,16 +356,19 @@ def _dot(matrix: npt.NDArray[np.float32], vector: npt.NDArray[np.float32]
     return np.einsum("ij,j->i", matrix, vector)  # type: ignore[no-any-return]
 
 
-def _coarse_articles(state: Snapshot, query_vector: npt.NDArray[np.float32],
-                     allowed: npt.NDArray[np.bool_]) -> npt.NDArray[np.intp]:  # fmt: skip
-    """Positions of the articles owning the COARSE_ROWS rows nearest on leading dimensions."""
+def _coarse_rows(state: Snapshot, query_vector: npt.NDArray[np.float32],
+                 allowed: npt.NDArray[np.bool_]) -> npt.NDArray[np.intp]:  # fmt: skip
+    """The COARSE_ROWS rows nearest the query on the leading dimensions, in row order."""
     assert state.coarse is not None
     scores = _dot(state.coarse, _normalised(query_vector[:COARSE_DIMS]))
     if not allowed.all():
         scores[~allowed[state.vector_owner]] = -np.inf
-    rows = _top(scores, COARSE_ROWS)
-    rows = rows[np.isfinite(scores[rows])]
-    return np.unique(state.vector_owner[rows])
+    if len(scores) > COARSE_ROWS:
+        rows = np.argpartition(scores, len(scores) - COARSE_ROWS)[-COARSE_ROWS:]
+    else:
+        rows = np.arange(len(scores))
+    rows = np.sort(rows[np.isfinite(scores[rows])])
+    return rows
 
 
 def _normalised(matrix: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
