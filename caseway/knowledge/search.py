@@ -53,8 +53,8 @@ CANDIDATES = 50
 NO_EXPIRY = np.float64(np.inf)
 # Past this many vectors, a first pass over the leading COARSE_DIMS dimensions of every vector
 # (the model is trained Matryoshka-style, so they carry most of the meaning) picks the
-# COARSE_ROWS best rows, and only the articles owning them are scored on all dimensions:
-# a full pass over 300,000 x 256 floats reads 300 MB per query.
+# COARSE_ROWS best rows, and only those rows are scored on all dimensions (an article by its
+# best chosen row): a full pass over 300,000 x 256 floats reads 300 MB per query.
 COARSE_FROM = 50_000
 COARSE_DIMS = 64
 COARSE_ROWS = 2_000
@@ -237,15 +237,26 @@ def candidates(
 ) -> tuple[list[int], list[tuple[int, float]]]:
     """The lexical ranking (article ids) and the semantic one ((id, cosine) of at least
     `floor`), `depth` deep."""
+    if floor is None:
+        floor = fusion().semantic_floor
+    early = _snapshot
+    if mode == "hybrid" and early is not None and early.bm25 is None:
+        # PostgreSQL ranks the words while numpy ranks the vectors in another thread (both
+        # let go of the GIL): a hybrid search takes about as long as the slower of the two.
+        # The vectors are ranked on the snapshot held while the token is read; should the
+        # token have changed, that ranking is dropped and done again on the new snapshot.
+        allowed = _allowed(early, public_only=public_only, language=language)
+        pending = _pool().submit(_semantic, early, query, depth, allowed, floor)
+        state = snapshot()
+        if state is early:
+            lexical = _lexical(state, query, depth, allowed, public_only, language)
+            return lexical, pending.result()
+        pending.result()
     state = snapshot()
     allowed = _allowed(state, public_only=public_only, language=language)
     lexical: list[int] = []
     semantic: list[tuple[int, float]] = []
-    if floor is None:
-        floor = fusion().semantic_floor
     if mode == "hybrid" and state.bm25 is None:
-        # PostgreSQL ranks the words while numpy ranks the vectors in another thread (both
-        # let go of the GIL): a hybrid search takes about as long as the slower of the two.
         pending = _pool().submit(_semantic, state, query, depth, allowed, floor)
         lexical = _lexical(state, query, depth, allowed, public_only, language)
         return lexical, pending.result()
