@@ -249,8 +249,7 @@ def candidates(
         pending = _pool().submit(_semantic, early, query, depth, allowed, floor)
         state = snapshot()
         if state is early:
-            lexical = _lexical(state, query, depth, allowed, public_only, language)
-            return lexical, pending.result()
+            return _lexical(state, query, depth, allowed, public_only, language), pending.result()
         pending.result()
     state = snapshot()
     allowed = _allowed(state, public_only=public_only, language=language)
