@@ -53,8 +53,8 @@ CANDIDATES = 50
 NO_EXPIRY = np.float64(np.inf)
 # Past this many vectors, a first pass over the leading COARSE_DIMS dimensions of every vector
 # (the model is trained Matryoshka-style, so they carry most of the meaning) picks the
-# COARSE_ROWS best rows, and only the articles owning them are scored on all dimensions:
-# a full pass over 300,000 x 256 floats reads 300 MB per query.
+# COARSE_ROWS best rows, and only those rows are scored on all dimensions (an article by its
+# best chosen row): a full pass over 300,000 x 256 floats reads 300 MB per query.
 COARSE_FROM = 50_000
 COARSE_DIMS = 64
 COARSE_ROWS = 2_000
@@ -237,15 +237,25 @@ def candidates(
 ) -> tuple[list[int], list[tuple[int, float]]]:
     """The lexical ranking (article ids) and the semantic one ((id, cosine) of at least
     `floor`), `depth` deep."""
+    if floor is None:
+        floor = fusion().semantic_floor
+    early = _snapshot
+    if mode == "hybrid" and early is not None and early.bm25 is None:
+        # PostgreSQL ranks the words while numpy ranks the vectors in another thread (both
+        # let go of the GIL): a hybrid search takes about as long as the slower of the two.
+        # The vectors are ranked on the snapshot held while the token is read; should the
+        # token have changed, that ranking is dropped and done again on the new snapshot.
+        allowed = _allowed(early, public_only=public_only, language=language)
+        pending = _pool().submit(_semantic, early, query, depth, allowed, floor)
+        state = snapshot()
+        if state is early:
+            return _lexical(state, query, depth, allowed, public_only, language), pending.result()
+        pending.result()
     state = snapshot()
     allowed = _allowed(state, public_only=public_only, language=language)
     lexical: list[int] = []
     semantic: list[tuple[int, float]] = []
-    if floor is None:
-        floor = fusion().semantic_floor
     if mode == "hybrid" and state.bm25 is None:
-        # PostgreSQL ranks the words while numpy ranks the vectors in another thread (both
-        # let go of the GIL): a hybrid search takes about as long as the slower of the two.
         pending = _pool().submit(_semantic, state, query, depth, allowed, floor)
         lexical = _lexical(state, query, depth, allowed, public_only, language)
         return lexical, pending.result()
@@ -334,14 +344,14 @@ def _semantic(state: Snapshot, query: str, depth: int, allowed: npt.NDArray[np.b
         positions = np.flatnonzero(counts > 0)
         offsets = state.vector_starts[positions]
     else:
-        # The rows of the articles the coarse pass chose, article after article.
-        positions = _coarse_articles(state, query_vector, allowed)
-        positions = positions[counts[positions] > 0]
-        if not len(positions):
+        # The rows the coarse pass chose, on every dimension; an article scores its best row
+        # among them (the rows are grouped by article, so sorted rows are too).
+        rows = _coarse_rows(state, query_vector, allowed)
+        if not len(rows):
             return []
-        chosen = counts[positions]
-        offsets = np.cumsum(chosen) - chosen
-        rows = np.repeat(state.vector_starts[positions] - offsets, chosen) + np.arange(chosen.sum())
+        owners = state.vector_owner[rows]
+        offsets = np.flatnonzero(np.concatenate(([True], owners[1:] != owners[:-1])))
+        positions = owners[offsets]
         similarities = _dot(state.vectors[rows], query_vector)
     best = np.maximum.reduceat(similarities, offsets)
     best = np.where(allowed[positions], best, -np.inf)
@@ -356,16 +366,19 @@ def _dot(matrix: npt.NDArray[np.float32], vector: npt.NDArray[np.float32]
     return np.einsum("ij,j->i", matrix, vector)  # type: ignore[no-any-return]
 
 
-def _coarse_articles(state: Snapshot, query_vector: npt.NDArray[np.float32],
-                     allowed: npt.NDArray[np.bool_]) -> npt.NDArray[np.intp]:  # fmt: skip
-    """Positions of the articles owning the COARSE_ROWS rows nearest on leading dimensions."""
+def _coarse_rows(state: Snapshot, query_vector: npt.NDArray[np.float32],
+                 allowed: npt.NDArray[np.bool_]) -> npt.NDArray[np.intp]:  # fmt: skip
+    """The COARSE_ROWS rows nearest the query on the leading dimensions, in row order."""
     assert state.coarse is not None
     scores = _dot(state.coarse, _normalised(query_vector[:COARSE_DIMS]))
     if not allowed.all():
         scores[~allowed[state.vector_owner]] = -np.inf
-    rows = _top(scores, COARSE_ROWS)
-    rows = rows[np.isfinite(scores[rows])]
-    return np.unique(state.vector_owner[rows])
+    if len(scores) > COARSE_ROWS:
+        rows = np.argpartition(scores, len(scores) - COARSE_ROWS)[-COARSE_ROWS:]
+    else:
+        rows = np.arange(len(scores))
+    rows = np.sort(rows[np.isfinite(scores[rows])])
+    return rows
 
 
 def _normalised(matrix: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
