@@ -16,15 +16,14 @@ from caseway.cases.models import Case, Queue
 from caseway.core.kinds import ChannelKind
 from caseway.intake.services import send
 from caseway.livechat.exceptions import ChatEnded, LineRefused, NotYourChat
+from caseway.livechat.lines import add_system_line
 from caseway.livechat.models import ChatLine, ChatSession, ChatState, LineRole
 from caseway.livechat.pushes import cue_agent, cue_lines
-from caseway.livechat.screenshare import end_open_shares
 from caseway.livechat.services import (
     LINE_MAX,
     _clean_client_id,
     _existing,
     _store_line,
-    add_system_line,
     end_session,
 )
 from caseway.routing.models import Offer, OfferStatus
@@ -152,8 +151,7 @@ def end_chat(*, session: ChatSession, agent: AbstractBaseUser) -> ChatSession:
     """End the chat from the console and note it on the case's timeline."""
     case = _held(session, agent)
     with transaction.atomic():
-        end_open_shares(session=session, by=LineRole.AGENT)
-        ended = end_session(session=session, by=display_name(agent))
+        ended = end_session(session=session, by=display_name(agent), role=LineRole.AGENT)
         lines = ChatLine.objects.filter(session=session).exclude(role=LineRole.SYSTEM).count()
         case_services.add_note(
             case=case,

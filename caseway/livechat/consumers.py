@@ -174,9 +174,6 @@ class VisitorConsumer(ChatConsumer):
             elif kind == "read":
                 await self.read(_int(content, "id"))
             elif kind == "end":
-                await database_sync_to_async(screenshare.end_open_shares)(
-                    session=self.session, by=LineRole.VISITOR
-                )
                 await database_sync_to_async(services.end_session)(
                     session=self.session, by=gettext("You")
                 )

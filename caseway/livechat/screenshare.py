@@ -26,9 +26,9 @@ from django.utils.translation import gettext
 
 from caseway.cases import services as case_services
 from caseway.livechat.exceptions import LineRefused, NotYourChat
+from caseway.livechat.lines import add_system_line
 from caseway.livechat.models import ChatSession, ChatState, LineRole, ScreenShare, ShareState
 from caseway.livechat.pushes import cue_after_commit
-from caseway.livechat.services import add_system_line
 from caseway.routing.presence import display_name
 
 # The largest signal relayed (an SDP offer of one video track is about 4-6 kB).

@@ -28,8 +28,10 @@ from caseway.core.limits import attachment_refusal
 from caseway.intake.exceptions import MessageRejected
 from caseway.intake.services import receive
 from caseway.livechat.exceptions import BadPrechat, ChatEnded, LineRefused
+from caseway.livechat.lines import add_system_line
 from caseway.livechat.models import ChatLine, ChatSession, ChatState, LineRole
 from caseway.livechat.pushes import cue_agent, cue_lines
+from caseway.livechat.screenshare import end_open_shares
 
 NAME_MAX = 200
 LINE_MAX = 4_000
@@ -38,12 +40,6 @@ CLIENT_ID_MAX = 64
 
 def _clean_client_id(client_id: str) -> str:
     return client_id.strip()[:CLIENT_ID_MAX]
-
-
-def add_system_line(*, session: ChatSession, text: str) -> ChatLine:
-    line = ChatLine.objects.create(session=session, role=LineRole.SYSTEM, text=text)
-    cue_lines(session.group)
-    return line
 
 
 def start_session(*, name: str, email: str, question: str, origin: str = "") -> ChatSession:
@@ -260,12 +256,14 @@ def mark_read(*, session: ChatSession, role: str, line_id: int) -> int:
     return line_id
 
 
-def end_session(*, session: ChatSession, by: str) -> ChatSession:
-    """End the chat (`by`: who, as the line says it). Idempotent."""
+def end_session(*, session: ChatSession, by: str, role: str = LineRole.VISITOR) -> ChatSession:
+    """End the chat, and a screen share still open in it (`by`: who, as the line says it;
+    `role`: their side). Idempotent."""
     with transaction.atomic():
         locked = ChatSession.objects.select_for_update().get(pk=session.pk)
         if locked.state == ChatState.ENDED:
             return locked
+        end_open_shares(session=locked, by=role)
         locked.state = ChatState.ENDED
         locked.ended_at = timezone.now()
         locked.save(update_fields=["state", "ended_at"])

@@ -181,3 +181,19 @@ async def test_a_reconnecting_visitor_hears_the_open_request(chat_agent):
     assert seen[-1]["rejoined"] is True
     await again.disconnect()
     await console.disconnect()
+
+
+async def test_the_visitor_ending_the_chat_ends_the_share(chat_agent):
+    comm, console, session_id = await active_chat(chat_agent)
+    await console.send_json_to({"type": "share.request", "session": session_id})
+    share_id = (await lines_until(comm, is_share("requested")))[-1]["share"]
+    await comm.send_json_to({"type": "share.answer", "share": share_id, "accept": True})
+    await lines_until(console, is_share("sharing"))
+    await comm.send_json_to({"type": "end"})
+    await lines_until(console, is_share("ended"))
+    share = await sync_to_async(ScreenShare.objects.get)()
+    assert (share.state, share.ended_by) == (ShareState.ENDED, "visitor")
+    [note] = await notes()
+    assert note.endswith("ended by Vic.")
+    await comm.disconnect()
+    await console.disconnect()
