@@ -82,6 +82,11 @@ def _queues_of(user: AnyUser) -> QuerySet[Queue, int]:
     )
 
 
+def queue_ids_of(user: AnyUser) -> frozenset[int]:
+    """The queues whose cases an agent sees: those they work in or supervise."""
+    return frozenset(_queues_of(user).distinct())
+
+
 def get_case_for_user(user: AnyUser, number: str) -> Case:
     """The case with this number if `user` may see it; raises Case.DoesNotExist otherwise."""
     return cases_visible_to(user).by_number(number).get()

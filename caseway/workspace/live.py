@@ -27,11 +27,10 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection
-from django.db.models import Q
 
 from caseway.cases.events import ActivityAdded, CaseAssigned, CaseOpened, CaseUpdated
-from caseway.cases.models import Activity, ActivityKind, Case, Queue
-from caseway.cases.queries import is_admin
+from caseway.cases.models import Activity, ActivityKind, Case
+from caseway.cases.queries import is_admin, queue_ids_of
 from caseway.connectors.chat import push
 from caseway.routing.explain import agent_bar
 from caseway.routing.models import AgentLoad
@@ -71,15 +70,6 @@ def queue_group(queue_id: int) -> str:
 
 
 ADMIN_GROUP = f"{GROUP_PREFIX}admins"
-
-
-def queue_ids_of(agent: AbstractBaseUser) -> frozenset[int]:
-    """The queues whose cases the agent sees (cases.queries: member or supervisor)."""
-    return frozenset(
-        Queue.objects.filter(Q(members=agent.pk) | Q(supervisors=agent.pk))
-        .values_list("pk", flat=True)
-        .distinct()
-    )
 
 
 # Pushing, after commit.
