@@ -146,10 +146,11 @@ if REDIS_URL:
     }
 else:
     # A channel holds 100 messages by default and drops what comes past that: an agent's
-    # console with dozens of busy chats gets more cues than that at once.
+    # console with dozens of busy chats gets more cues than that at once. Expired messages
+    # are swept once a second, not on every message (caseway.core.channel_layer).
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "BACKEND": "caseway.core.channel_layer.ThrottledInMemoryChannelLayer",
             "CONFIG": {"capacity": 2_000},
         }
     }
