@@ -13,13 +13,14 @@ import asyncio
 import logging
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils.translation import gettext
 
 from caseway.connectors.chat import bind_server_loop, case_group
 from caseway.livechat import agent as agent_services
 from caseway.livechat import queries, screenshare, services
-from caseway.livechat.dbcalls import database_sync_to_async
+from caseway.livechat.dbcalls import database_read, database_sync_to_async
 from caseway.livechat.exceptions import ChatEnded, ChatError, NotYourChat
 from caseway.livechat.fanout import poked_sessions
 from caseway.livechat.models import ChatSession, LineRole
@@ -50,6 +51,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     """What both sides share: groups, cursors, sending new lines."""
 
     role = ""
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """channels' dispatch without its close_old_connections() before every message:
+        with CONN_MAX_AGE 0 that closed the one database connection all consumers share
+        after each websocket frame and cue, so the next call connected again (a fifth of
+        that thread's time under load). database_sync_to_async (dbcalls) closes a broken
+        connection itself."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         bind_server_loop(asyncio.get_running_loop())
@@ -84,7 +96,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         async with self.send_lock:
             if session_id not in self.cursors:
                 return False
-            lines = await database_sync_to_async(queries.lines_after)(
+            lines = await database_read(queries.lines_after)(
                 session_id, self.cursors[session_id], for_agent=self.role == LineRole.AGENT
             )
             for line in lines:
@@ -224,7 +236,7 @@ class VisitorConsumer(ChatConsumer):
 
     async def refresh_state(self) -> None:
         assert self.session is not None
-        self.session = await database_sync_to_async(queries.session_by_token)(self.session.token)
+        self.session = await database_read(queries.session_by_token)(self.session.token)
         assert self.session is not None
         await self.watch(self.session, 0)
         await self.send_state()

@@ -43,3 +43,16 @@ class KeptConnectionSyncToAsync(SyncToAsync):  # type: ignore[type-arg]
 
 # Used like channels.db.database_sync_to_async: database_sync_to_async(function)(args).
 database_sync_to_async = KeptConnectionSyncToAsync
+
+
+def database_read(function: Any) -> Any:
+    """For a call that only reads: it runs in the loop's thread pool, beside the one
+    thread-sensitive thread instead of queued behind every write in it, on that pool
+    thread's own kept connection (SQLite in WAL mode and PostgreSQL read while another
+    connection writes). What it reads is committed; a write must use database_sync_to_async.
+    An in-memory SQLite database (the test suite's) shares one cache whose tables lock
+    against each other's connections: there reads stay in the one thread."""
+    in_memory = getattr(connections["default"], "is_in_memory_db", None)
+    if in_memory is not None and in_memory():
+        return KeptConnectionSyncToAsync(function)
+    return KeptConnectionSyncToAsync(function, thread_sensitive=False)

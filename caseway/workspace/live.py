@@ -26,7 +26,6 @@ from typing import Any
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import connection
 
 from caseway.cases.events import ActivityAdded, CaseAssigned, CaseOpened, CaseUpdated
 from caseway.cases.models import Activity, ActivityKind, Case
@@ -155,35 +154,32 @@ def subscribe_all() -> None:
 # Checking, inside each connection.
 def read_state(agent: AbstractBaseUser) -> dict[str, Any]:
     """What the agent's page shows that may change, in five cheap queries (presence and
-    offers, the sidebar's numbers, load, the agent's queues, the newest timeline entry); then
-    close the connection, so a waiting websocket holds none."""
-    try:
-        bar = agent_bar(agent)
-        badges = nav_badges(agent)
-        loads = sorted(
-            AgentLoad.objects.filter(agent_id=agent.pk).values_list(
-                "work_kind", "active", "assigned_today", "day"
-            )
+    offers, the sidebar's numbers, load, the agent's queues, the newest timeline entry). It
+    runs in the consumers' database thread, whose one connection they share and keep
+    (livechat.dbcalls)."""
+    bar = agent_bar(agent)
+    badges = nav_badges(agent)
+    loads = sorted(
+        AgentLoad.objects.filter(agent_id=agent.pk).values_list(
+            "work_kind", "active", "assigned_today", "day"
         )
-        newest = Activity.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-        return {
-            "offer": bar.newest_offer_id,
-            "call": bar.newest_call_id,
-            "presence": bar.state,
-            "counts": (
-                badges.counts.mine_version,
-                badges.counts.unassigned,
-                badges.counts.open,
-                tuple(sorted((pk, q.open, q.unassigned) for pk, q in badges.queues.items())),
-            ),
-            "load": tuple(loads),
-            "queues": queue_ids_of(agent),
-            "admin": is_admin(agent),
-            "activity": newest,
-        }
-    finally:
-        if not connection.in_atomic_block:
-            connection.close()
+    )
+    newest = Activity.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    return {
+        "offer": bar.newest_offer_id,
+        "call": bar.newest_call_id,
+        "presence": bar.state,
+        "counts": (
+            badges.counts.mine_version,
+            badges.counts.unassigned,
+            badges.counts.open,
+            tuple(sorted((pk, q.open, q.unassigned) for pk, q in badges.queues.items())),
+        ),
+        "load": tuple(loads),
+        "queues": queue_ids_of(agent),
+        "admin": is_admin(agent),
+        "activity": newest,
+    }
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
@@ -198,19 +194,15 @@ def activity_cues(
     *, after: int, upto: int, queues: frozenset[int], agent_id: int, admin: bool
 ) -> list[dict[str, Any]]:
     """Cues for the timeline entries (after, upto] on cases the agent sees: what a push from
-    another process would have said. One query; closes the connection."""
-    try:
-        rows = list(
-            Activity.objects.filter(pk__gt=after, pk__lte=upto)
-            .filter(kind__in=[*MESSAGE_KINDS, ActivityKind.SLA])
-            .order_by("pk")
-            .values_list("pk", "case_id", "kind", "data", "case__queue_id", "case__owner_id")[
-                :MAX_NEW_ACTIVITIES
-            ]
-        )
-    finally:
-        if not connection.in_atomic_block:
-            connection.close()
+    another process would have said. One query."""
+    rows = list(
+        Activity.objects.filter(pk__gt=after, pk__lte=upto)
+        .filter(kind__in=[*MESSAGE_KINDS, ActivityKind.SLA])
+        .order_by("pk")
+        .values_list("pk", "case_id", "kind", "data", "case__queue_id", "case__owner_id")[
+            :MAX_NEW_ACTIVITIES
+        ]
+    )
     cues = []
     for pk, case_id, kind, data, queue_id, owner_id in rows:
         if not (admin or queue_id in queues or owner_id == agent_id):

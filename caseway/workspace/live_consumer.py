@@ -21,9 +21,8 @@ import logging
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
-
 from caseway.livechat.consumers import AgentConsumer
+from caseway.livechat.dbcalls import database_read
 from caseway.workspace import live
 
 logger = logging.getLogger(__name__)
@@ -39,7 +38,7 @@ class WorkspaceAgentConsumer(AgentConsumer):
         await super().connect()
         if not hasattr(self, "user"):
             return  # refused: not an agent
-        state = await database_sync_to_async(live.read_state)(self.user)
+        state = await database_read(live.read_state)(self.user)
         await self.join_live(state)
         await self.send_json({"type": "workspace", "cue": "ready"})
         self.live_task = asyncio.create_task(self.check(state))
@@ -69,12 +68,12 @@ class WorkspaceAgentConsumer(AgentConsumer):
         while True:
             await asyncio.sleep(live.interval())
             try:
-                current = await database_sync_to_async(live.read_state)(self.user)
+                current = await database_read(live.read_state)(self.user)
                 await self.join_live(current)
                 for name in live.changes(state, current):
                     await self.send_json({"type": "workspace", "cue": name})
                 if current["activity"] > state["activity"]:
-                    cues = await database_sync_to_async(live.activity_cues)(
+                    cues = await database_read(live.activity_cues)(
                         after=state["activity"],
                         upto=current["activity"],
                         queues=current["queues"],
