@@ -13,8 +13,6 @@ from django.utils.translation import gettext
 
 from caseway.cases import services as case_services
 from caseway.cases.models import Case, Queue
-from caseway.core.kinds import ChannelKind
-from caseway.intake.services import send
 from caseway.livechat.exceptions import ChatEnded, LineRefused, NotYourChat
 from caseway.livechat.lines import add_system_line
 from caseway.livechat.models import ChatLine, ChatSession, ChatState, LineRole
@@ -26,6 +24,7 @@ from caseway.livechat.services import (
     _store_line,
     end_session,
 )
+from caseway.livechat.tasks import record_line_on_case
 from caseway.routing.models import Offer, OfferStatus
 from caseway.routing.offers import accept_offer, decline_offer
 from caseway.routing.presence import display_name
@@ -88,7 +87,7 @@ def post_agent_line(
     client_id = _clean_client_id(client_id)
     if (line := _existing(session, client_id)) is not None:
         return line
-    case = _held(session, agent)
+    _held(session, agent)
     if session.agent_id != agent.pk:
         raise NotYourChat(session.pk)
     text = text.strip()
@@ -97,19 +96,17 @@ def post_agent_line(
     if len(text) > LINE_MAX:
         raise LineRefused(gettext("Messages are limited to %(n)s characters.") % {"n": LINE_MAX})
     with transaction.atomic():
-        activity = send(case=case, agent=agent, text=text, channel=ChannelKind.CHAT)
         line = _store_line(
-            session=session,
-            role=LineRole.AGENT,
-            author=agent,
-            text=text,
-            client_id=client_id,
-            activity=activity,
+            session=session, role=LineRole.AGENT, author=agent, text=text, client_id=client_id
         )
-        # Every connection of the session reads it at commit, the visitor's too: the line is
-        # stored, so the visitor need not wait for deliver_reply (a task the worker polls
-        # for) to hear of it; the chat adapter's push after delivery finds nothing new.
+        # Every connection of the session reads it at commit, the visitor's too; the reply
+        # goes on the case's timeline (intake.send on the chat channel) in the background,
+        # and the chat adapter's push after its delivery finds nothing new.
         cue_lines(session.group)
+        if line.activity_id is None:
+            # In the line's transaction: the task is stored (task database) with the line,
+            # or neither is.
+            record_line_on_case.enqueue(line.pk)
     return line
 
 

@@ -97,8 +97,8 @@ def post_visitor_line(*, session: ChatSession, text: str, client_id: str) -> Cha
         raise LineRefused(gettext("Messages are limited to %(n)s characters.") % {"n": LINE_MAX})
     if session.state == ChatState.BOT:
         return _ask_bot(session=session, text=text, client_id=client_id)
-    activity = _receive_on_case(session=session, text=text, client_id=client_id)
-    return _store_visitor_line(session=session, text=text, client_id=client_id, activity=activity)
+    # Stored and shown first; the case's timeline follows in the background (tasks).
+    return _store_visitor_line(session=session, text=text, client_id=client_id, activity=None)
 
 
 def _store_visitor_line(
@@ -109,7 +109,10 @@ def _store_visitor_line(
     activity: Activity | None,
     attachment: Attachment | None = None,
 ) -> ChatLine:
-    """Keep what the visitor said (once per client id) and tell the session's connections."""
+    """Keep what the visitor said (once per client id) and tell the session's connections.
+    A line without its `activity` yet goes on the case in the background."""
+    from caseway.livechat.tasks import record_line_on_case
+
     with transaction.atomic():
         line = _store_line(
             session=session,
@@ -120,6 +123,10 @@ def _store_visitor_line(
             attachment=attachment,
         )
         cue_lines(session.group)
+        if line.activity_id is None:
+            # In the line's transaction: the task is stored (task database) with the line,
+            # or neither is.
+            record_line_on_case.enqueue(line.pk)
     return line
 
 
@@ -150,7 +157,7 @@ def _sender(session: ChatSession) -> Sender:
     return Sender(kind=AddressKind.EMAIL, address=session.email, name=session.name)
 
 
-def _receive_on_case(
+def receive_on_case(
     *,
     session: ChatSession,
     text: str,
@@ -235,7 +242,7 @@ def send_file(
     if refusal:
         raise LineRefused(refusal)
     text = gettext("Sent a file: %(name)s") % {"name": filename}
-    activity = _receive_on_case(
+    activity = receive_on_case(
         session=session,
         text=text,
         client_id=client_id,

@@ -9,6 +9,7 @@ from caseway.livechat import agent as agent_services
 from caseway.livechat import services
 from caseway.livechat.exceptions import BadPrechat, ChatEnded, LineRefused, NotYourChat
 from caseway.livechat.models import ChatLine, ChatState, LineRole
+from caseway.livechat.tasks import record_line_on_case
 
 pytestmark = pytest.mark.django_db
 
@@ -46,10 +47,37 @@ def test_the_bot_answers_before_the_handoff_and_nothing_is_a_case_yet(chat):
 
 def test_a_line_sent_twice_is_stored_once(chat, django_capture_on_commit_callbacks):
     session = handed_off(chat, django_capture_on_commit_callbacks)
-    first = services.post_visitor_line(session=session, text="Hi", client_id="c1")
-    again = services.post_visitor_line(session=session, text="Hi", client_id="c1")
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.post_visitor_line(session=session, text="Hi", client_id="c1")
+        again = services.post_visitor_line(session=session, text="Hi", client_id="c1")
     assert first.pk == again.pk
     assert session.case.activities.filter(kind=ActivityKind.MESSAGE_IN).count() == 2
+
+
+def test_a_line_is_stored_first_and_goes_on_the_case_once_whatever_the_retries(
+    chat, chat_agent, django_capture_on_commit_callbacks
+):
+    session = handed_off(chat, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        agent_services.accept_chat(session=session, agent=chat_agent)
+    # What the background task finds: a stored line of either side without its activity.
+    said = services._store_line(
+        session=session, role=LineRole.VISITOR, text="Still there?", client_id="v1"
+    )
+    answer = services._store_line(
+        session=session, role=LineRole.AGENT, author=chat_agent, text="Yes", client_id="a1"
+    )
+    assert (said.activity_id, answer.activity_id) == (None, None)
+    for line in (said, answer):
+        assert record_line_on_case.call(line.pk) == "recorded"
+        assert record_line_on_case.call(line.pk) == "recorded before"
+        line.refresh_from_db()
+    assert said.activity.kind == ActivityKind.MESSAGE_IN
+    assert said.activity.text == "Still there?"
+    assert answer.activity.kind == ActivityKind.MESSAGE_OUT
+    kinds = list(session.case.activities.values_list("kind", flat=True))
+    assert kinds.count(ActivityKind.MESSAGE_OUT) == 1
+    assert kinds.count(ActivityKind.MESSAGE_IN) == 2  # the handoff's and this line
 
 
 def test_an_empty_or_too_long_line_is_refused(chat):
@@ -105,6 +133,7 @@ def test_only_the_offered_agent_may_accept_and_talk(
         line = agent_services.post_agent_line(
             session=session, agent=chat_agent, text="Hello", client_id="a"
         )
+    line.refresh_from_db()
     assert line.activity.kind == ActivityKind.MESSAGE_OUT
     assert line.activity.channel == "chat"
     line.activity.refresh_from_db()
