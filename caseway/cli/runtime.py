@@ -292,7 +292,16 @@ def serve(*, host: str, port: int, services: Sequence[BackgroundService]) -> Non
     done; both SIGINT and SIGTERM then arrive here as KeyboardInterrupt.
     """
     server = uvicorn.Server(
-        uvicorn.Config(ASGI_APPLICATION, host=host, port=port, lifespan="off", log_level="info")
+        uvicorn.Config(
+            ASGI_APPLICATION,
+            host=host,
+            port=port,
+            lifespan="off",
+            log_level="info",
+            # Chat and workspace frames are small JSON objects: compressing each one costs
+            # both ends more CPU than the bytes it saves.
+            ws_per_message_deflate=False,
+        )
     )
     previous = signal.signal(signal.SIGTERM, _interrupt)
     started: list[BackgroundService] = []

@@ -9,7 +9,10 @@ database, so a lost or repeated push loses or repeats nothing.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import logging
 import threading
+from functools import partial
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -18,6 +21,8 @@ from channels.layers import get_channel_layer
 from caseway.connectors.exceptions import ConnectorError
 from caseway.connectors.messages import DeliveryReceipt, OutboundMessage
 from caseway.core.kinds import ChannelKind
+
+logger = logging.getLogger(__name__)
 
 # The event loop of the ASGI server in this process, set by the first websocket that
 # connects. The in-memory channel layer's queues belong to that loop: a push from another
@@ -38,8 +43,14 @@ def case_group(reference: str) -> str:
     return f"chat.case.{reference}"
 
 
-def push(group: str, event: dict[str, Any]) -> None:
-    """group_send from synchronous code, on the server's loop when there is one."""
+def push(group: str, event: dict[str, Any], *, wait: bool = True) -> None:
+    """group_send from synchronous code, on the server's loop when there is one.
+
+    With `wait=False` (the after-commit cues, which only log a failure) a push to the
+    server's loop is scheduled and not waited for: the thread that committed (the one that
+    runs every consumer's writes) then does not stall until the busy loop gets to it; a
+    failure is logged when it happens. Pushes from one thread run in the order given.
+    """
     layer = get_channel_layer()
     if layer is None:
         raise ConnectorError("no channel layer is configured")
@@ -50,9 +61,17 @@ def push(group: str, event: dict[str, Any]) -> None:
         running = None
     if loop is not None and loop.is_running() and running is not loop:
         future = asyncio.run_coroutine_threadsafe(layer.group_send(group, event), loop)
-        future.result(timeout=10)
+        if wait:
+            future.result(timeout=10)
+        else:
+            future.add_done_callback(partial(_log_failure, group))
         return
     async_to_sync(layer.group_send)(group, event)
+
+
+def _log_failure(group: str, future: concurrent.futures.Future[None]) -> None:
+    if not future.cancelled() and (exc := future.exception()) is not None:
+        logger.error("push to %s failed", group, exc_info=exc)
 
 
 class ChatAdapter:

@@ -39,6 +39,7 @@ from caseway.cases.models import (
     Case,
     CasePriority,
     CaseStatus,
+    DeliveryStatus,
     Queue,
 )
 from caseway.connectors.exceptions import PayloadRejected
@@ -415,11 +416,15 @@ def send(
     channel: str = "",
     attachments: Iterable[tuple[str, str, bytes]] = (),
     status: str | None = None,
+    delivered: str = "",
 ) -> Activity:
     """Record an agent's reply on the timeline and hand it to the channel's adapter.
 
     The reply goes out on `channel` (default: reply_channel_for(case)); delivery runs as a
     background task after commit and records what the provider said on the activity.
+    `delivered` says how the customer already has it (a live chat line, shown in the widget
+    when it was stored): the reply is recorded as delivered with that detail, and no adapter
+    is called.
     """
     from caseway.intake.tasks import deliver_reply
 
@@ -434,5 +439,11 @@ def send(
             status=status,
         )
         publish(ReplySent(case_id=case.pk, activity_id=activity.pk, channel=activity.channel))
-        transaction.on_commit(lambda: deliver_reply.enqueue(activity.pk))
+        if delivered:
+            case_services.record_delivery(
+                activity_id=activity.pk, status=DeliveryStatus.DELIVERED, detail=delivered
+            )
+            activity.delivery_status = DeliveryStatus.DELIVERED
+        else:
+            transaction.on_commit(lambda: deliver_reply.enqueue(activity.pk))
     return activity

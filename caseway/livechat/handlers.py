@@ -37,8 +37,10 @@ def on_case_assigned(event: CaseAssigned) -> None:
             push(
                 agent_group(event.previous_owner_id),
                 {"type": "chat.removed", "session": session_id},
+                wait=False,
             )
         if event.owner_id is not None:
-            push(agent_group(event.owner_id), {"type": "chat.offered", "session": session_id})
+            offered = {"type": "chat.offered", "session": session_id}
+            push(agent_group(event.owner_id), offered, wait=False)
     except Exception:
         logger.exception("chat cue for case %s failed", event.case_id)

@@ -22,7 +22,7 @@ def agent_group(agent_id: int) -> str:
 
 def _push_quietly(group: str, event: dict[str, Any]) -> None:
     try:
-        push(group, event)
+        push(group, event, wait=False)
     except Exception:
         # The write committed; consumers catch up on their next cue or reconnect.
         logger.exception("chat cue to %s failed", group)

@@ -3,7 +3,8 @@
 A chat line is stored and shown to both sides first (services.post_visitor_line,
 agent.post_agent_line); these tasks then put it on the case, off the path of the person who
 said it: a visitor's line through intake.receive() (the one intake path, idempotent by the
-provider id chat:<token>:<client id>), an agent's through intake.send() on the chat channel.
+provider id chat:<token>:<client id>), an agent's through intake.send() on the chat channel,
+as delivered (the visitor saw the line when it was stored: no adapter push follows).
 Both take a line id and are safe to run twice: the line row is locked and a line that has
 its activity is left alone.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
+from django.utils.translation import gettext
 from django_tasks import task
 
 from caseway.core.kinds import ChannelKind
@@ -49,7 +51,11 @@ def record_line_on_case(line_id: int) -> str:
                 return "refused"
         elif line.role == LineRole.AGENT and line.author is not None:
             activity = send(
-                case=session.case, agent=line.author, text=line.text, channel=ChannelKind.CHAT
+                case=session.case,
+                agent=line.author,
+                text=line.text,
+                channel=ChannelKind.CHAT,
+                delivered=gettext("shown in the live chat"),
             )
         else:
             return "not a line of either side"

@@ -94,7 +94,7 @@ def cue_case(
                 groups.append(agent_group(agent_id))
         event = _cue(cue, case_id, **extra)
         for group in groups:
-            push(group, event)
+            push(group, event, wait=False)
     except Exception:
         # The write committed; pages catch up on their next check.
         logger.exception("workspace cue %s for case %s failed", cue, case_id)

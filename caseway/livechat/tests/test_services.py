@@ -138,6 +138,8 @@ def test_only_the_offered_agent_may_accept_and_talk(
     assert line.activity.channel == "chat"
     line.activity.refresh_from_db()
     assert line.activity.delivery_status == "delivered"
+    # Delivered by the line itself: the chat adapter's push never ran.
+    assert line.activity.data["delivery_detail"] == "shown in the live chat"
 
 
 def test_a_transfer_to_an_agent_gives_them_the_case(
