@@ -1,5 +1,6 @@
 """Every write of live chat from the agent's side: accept or decline an offered chat, say a
-line (a reply through intake.send on the chat channel), transfer, end.
+line (stored and shown first, then a reply on the case through intake.send on the chat
+channel: livechat.tasks), transfer, end.
 
 An agent may act on a chat only while they own its case (routing offered it to them, or it
 was transferred to them); accepting turns routing's offer into the chat.
@@ -100,8 +101,8 @@ def post_agent_line(
             session=session, role=LineRole.AGENT, author=agent, text=text, client_id=client_id
         )
         # Every connection of the session reads it at commit, the visitor's too; the reply
-        # goes on the case's timeline (intake.send on the chat channel) in the background,
-        # and the chat adapter's push after its delivery finds nothing new.
+        # goes on the case's timeline (intake.send on the chat channel, as delivered: the
+        # visitor has it) in the background.
         cue_lines(session.group)
         if line.activity_id is None:
             # In the line's transaction: the task is stored (task database) with the line,

@@ -2,8 +2,9 @@
 answers until a person takes over), ask for a person, send a file, read, end.
 
 Invariants: a line is stored once per (session, client_id), whatever the retries; after the
-handoff every visitor line is a message on the session's case through intake.receive()
-(channel chat, the visitor's email identity, continuing the case); a session's state only
+handoff every visitor line becomes a message on the session's case through intake.receive()
+(channel chat, the visitor's email identity, continuing the case), right after it is stored
+and shown, by the task queued with it (livechat.tasks); a session's state only
 moves forward to ended.
 """
 
