@@ -8,11 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from caseway.cases.models import Case
-from caseway.cases.tests.factories import QueueFactory
 from caseway.core.kinds import ChannelKind
-from caseway.routing.models import RoutingRule, WorkKind
-from caseway.routing.tests.factories import QueueRoutingFactory, make_agent
-from tests.browser.pages import Step, new_page, sign_in
+from tests.browser.chat_desk import chat_desk, open_chat_console
+from tests.browser.pages import Step, new_page
 from tests.browser.test_live_chat_journey import asgi_server  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -29,17 +27,10 @@ def test_the_portal_bot_hands_the_conversation_to_a_live_chat(
         "blink. The router restarts with its factory settings.",
         questions=["How do I reset my router?", "router factory reset"],
     )
-    queue = QueueFactory(name="Chat", slug="chat")
-    QueueRoutingFactory(queue=queue, work_kind=WorkKind.CHAT)
-    RoutingRule.objects.create(name="Chats", order=1, channels=["chat"], queue=queue)
-    agent = make_agent(queue, name="Cleo")
-    agent.set_password("cleo-secret-1")
-    agent.save()
+    agent = chat_desk()
     step = Step("bot-chat-")
 
-    agent_context, agent_page = new_page(browser, step)
-    sign_in(agent_page, f"{asgi_server}/agent/login/", "cleo", "cleo-secret-1")
-    agent_page.goto(f"{asgi_server}/agent/chat/")
+    agent_context, agent_page = open_chat_console(browser, step, asgi_server)
 
     customer_context, customer = new_page(browser, step)
     customer.goto(f"{asgi_server}/help/ask/")

@@ -17,12 +17,10 @@ from django.core.asgi import get_asgi_application
 from playwright.sync_api import expect
 
 from caseway.cases.models import ActivityKind, Case
-from caseway.cases.tests.factories import QueueFactory
 from caseway.livechat.models import CannedResponse
 from caseway.livechat.routing import websocket_application
-from caseway.routing.models import RoutingRule, WorkKind
-from caseway.routing.tests.factories import QueueRoutingFactory, make_agent
-from tests.browser.pages import Step, new_page, sign_in
+from tests.browser.chat_desk import chat_desk, open_chat_console
+from tests.browser.pages import Step, new_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -98,20 +96,13 @@ def test_visitor_bot_handoff_agent_canned_response_end(
         "blink. The router restarts with its factory settings.",
         questions=["How do I reset my router?", "router factory reset"],
     )
-    queue = QueueFactory(name="Chat", slug="chat")
-    QueueRoutingFactory(queue=queue, work_kind=WorkKind.CHAT)
-    RoutingRule.objects.create(name="Chats", order=1, channels=["chat"], queue=queue)
-    agent = make_agent(queue, name="Cleo")
-    agent.set_password("cleo-secret-1")
-    agent.save()
+    chat_desk()
     CannedResponse.objects.create(
         title="Anything else", shortcut="else", text="Is there anything else I can help with?"
     )
     step = Step("chat-")
 
-    agent_context, agent_page = new_page(browser, step)
-    sign_in(agent_page, f"{asgi_server}/agent/login/", "cleo", "cleo-secret-1")
-    agent_page.goto(f"{asgi_server}/agent/chat/")
+    agent_context, agent_page = open_chat_console(browser, step, asgi_server)
     expect(agent_page.get_by_text("No chats yet")).to_be_visible()
 
     visitor_context, visitor = new_page(browser, step)

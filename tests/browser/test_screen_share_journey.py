@@ -14,12 +14,10 @@ import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 
 from caseway.cases.models import Case
-from caseway.cases.tests.factories import QueueFactory
 from caseway.livechat.models import ScreenShare, ShareState
-from caseway.routing.models import RoutingRule, WorkKind
-from caseway.routing.tests.factories import QueueRoutingFactory, make_agent
+from tests.browser.chat_desk import chat_desk, open_chat_console
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.browser.pages import Step, new_page, sign_in
+from tests.browser.pages import Step, new_page
 from tests.browser.test_live_chat_journey import asgi_server, shop_site  # noqa: F401 (fixtures)
 
 # serialized_rollback, as the other journeys that follow it: the default queue and content
@@ -60,17 +58,10 @@ def test_the_agent_sees_the_visitors_screen_live(
     settings,
 ):
     settings.CASEWAY_CHAT_ALLOWED_ORIGINS = [shop_site]
-    queue = QueueFactory(name="Chat", slug="chat")
-    QueueRoutingFactory(queue=queue, work_kind=WorkKind.CHAT)
-    RoutingRule.objects.create(name="Chats", order=1, channels=["chat"], queue=queue)
-    agent = make_agent(queue, name="Cleo")
-    agent.set_password("cleo-secret-1")
-    agent.save()
+    chat_desk()
     step = Step("share-")
 
-    agent_context, agent_page = new_page(media_browser, step)
-    sign_in(agent_page, f"{asgi_server}/agent/login/", "cleo", "cleo-secret-1")
-    agent_page.goto(f"{asgi_server}/agent/chat/")
+    agent_context, agent_page = open_chat_console(media_browser, step, asgi_server)
 
     visitor_context, visitor = new_page(media_browser, step)
     visitor.goto(shop_site)
