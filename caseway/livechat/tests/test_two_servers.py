@@ -2,19 +2,15 @@
 uvicorn, the agent to another, both on one database and the Redis at 127.0.0.1:6379."""
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from caseway.livechat.tests.servers import prepare, require_redis, server_env, uvicorn_servers
+
 websockets = pytest.importorskip("websockets.asyncio.client")
 
 pytestmark = pytest.mark.anyio
-REDIS = ("127.0.0.1", 6379)
 
 SETUP = """
 from django.contrib.sessions.backends.db import SessionStore
@@ -41,33 +37,6 @@ print("SESSION=" + store.session_key)
 """
 
 
-def _redis_up() -> bool:
-    try:
-        socket.create_connection(REDIS, timeout=1).close()
-    except OSError:
-        return False
-    return True
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the server on {port} exited with {process.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"the server on {port} did not start")
-
-
 @pytest.fixture
 def anyio_backend():
     return "asyncio"
@@ -75,53 +44,11 @@ def anyio_backend():
 
 @pytest.fixture
 def two_servers(tmp_path: Path):
-    if not _redis_up():
-        if os.environ.get("CI"):
-            pytest.fail("Redis is not running at 127.0.0.1:6379")
-        pytest.skip("no Redis at 127.0.0.1:6379")
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.sqlite3'}",
-        "REDIS_URL": "redis://127.0.0.1:6379/11",
-        "TASKS_BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
-        "SECRET_KEY": "two-servers-test",
-        "CASEWAY_VAR_DIR": str(tmp_path),
-        "LOG_LEVEL": "WARNING",
-    }
-    manage = [sys.executable, "-m", "caseway"]
-    subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True, timeout=300)
-    out = subprocess.run(
-        [*manage, "shell", "-c", SETUP], env=env, check=True, capture_output=True, text=True
-    ).stdout
-    session_key = out.strip().rsplit("SESSION=", 1)[1]
-    ports = [_free_port(), _free_port()]
-    processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "caseway.config.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-        )
-        for port in ports
-    ]
-    try:
-        for port, process in zip(ports, processes, strict=True):
-            _wait_for(port, process)
+    require_redis()
+    env = server_env(tmp_path, redis_db=11, name="two-servers")
+    session_key = prepare(env, SETUP).strip().rsplit("SESSION=", 1)[1]
+    with uvicorn_servers(env, count=2) as ports:
         yield ports, session_key
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=20)
 
 
 async def _until(ws, predicate, limit=30):

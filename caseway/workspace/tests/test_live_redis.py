@@ -4,19 +4,16 @@ switched off (an hour), so only the push can deliver it."""
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from caseway.livechat.tests.servers import prepare, require_redis, server_env, uvicorn_servers
+
 websockets = pytest.importorskip("websockets.asyncio.client")
 
 pytestmark = pytest.mark.anyio
-REDIS = ("127.0.0.1", 6379)
 
 SETUP = """
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -48,20 +45,6 @@ print(fire_due_sla_actions(now=timezone.now() + timedelta(days=30)))
 """
 
 
-def _redis_up() -> bool:
-    try:
-        socket.create_connection(REDIS, timeout=1).close()
-    except OSError:
-        return False
-    return True
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def anyio_backend():
     return "asyncio"
@@ -69,46 +52,12 @@ def anyio_backend():
 
 @pytest.fixture
 def server(tmp_path: Path):
-    if not _redis_up():
-        if os.environ.get("CI"):
-            pytest.fail("Redis is not running at 127.0.0.1:6379")
-        pytest.skip("no Redis at 127.0.0.1:6379")
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'live.sqlite3'}",
-        "REDIS_URL": "redis://127.0.0.1:6379/12",
-        "TASKS_BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
-        "SECRET_KEY": "live-redis-test",
-        "CASEWAY_VAR_DIR": str(tmp_path),
-        "LOG_LEVEL": "WARNING",
-        "WORKSPACE_LIVE_INTERVAL": "3600",
-    }
-    manage = [sys.executable, "-m", "caseway"]
-    subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True, timeout=300)
-    out = subprocess.run(
-        [*manage, "shell", "-c", SETUP], env=env, check=True, capture_output=True, text=True
-    ).stdout
+    require_redis()
+    env = server_env(tmp_path, redis_db=12, name="live-redis", WORKSPACE_LIVE_INTERVAL="3600")
+    out = prepare(env, SETUP)
     fields = dict(part.split("=", 1) for part in out.strip().splitlines()[-1].split())
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "caseway.config.asgi:application",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, "the server exited"
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.2)
+    with uvicorn_servers(env) as (port,):
         yield port, fields["SESSION"], int(fields["CASE"]), env
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 async def _until(ws, predicate, limit=30):
