@@ -3,59 +3,27 @@ tag, the bot, the handoff, the agent's console, a canned response, the end, the 
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import uvicorn
-from channels.routing import ProtocolTypeRouter
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-from django.core.asgi import get_asgi_application
 from playwright.sync_api import expect
 
 from caseway.cases.models import ActivityKind, Case
 from caseway.livechat.models import CannedResponse
 from caseway.livechat.routing import websocket_application
+from tests.browser.asgi import served
 from tests.browser.chat_desk import chat_desk, open_chat_console
 from tests.browser.pages import Step, new_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def asgi_server():
     """The real ASGI application (HTTP, static files, websockets) under uvicorn in a thread."""
-    app = ProtocolTypeRouter(
-        {
-            "http": ASGIStaticFilesHandler(get_asgi_application()),
-            "websocket": websocket_application(),
-        }
-    )
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{port}"
-    # The first request imports the URL conf and its views (seconds on a busy machine).
-    urllib.request.urlopen(f"{url}/agent/login/", timeout=120).close()
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(websocket_application()) as url:
+        yield url
 
 
 @pytest.fixture

@@ -10,21 +10,14 @@ The real ASGI application (HTTP, static files, websockets) runs under uvicorn in
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
-import urllib.request
 
 import pytest
-import uvicorn
-from channels.routing import ProtocolTypeRouter
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-from django.core.asgi import get_asgi_application
 from playwright.sync_api import expect
 
 from caseway.customers.tests.factories import ContactFactory, IdentityFactory, UserFactory
 from caseway.livechat.routing import websocket_application
 from caseway.workspace.live_consumer import WorkspaceAgentConsumer
+from tests.browser.asgi import served
 from tests.browser.pages import Step, new_page, sign_in
 
 # serialized_rollback: the default queue comes from a data migration.
@@ -34,37 +27,12 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def asgi_server(settings):
     """caseway.config.asgi's application (the workspace's agent consumer) under uvicorn."""
-    app = ProtocolTypeRouter(
-        {
-            "http": ASGIStaticFilesHandler(get_asgi_application()),
-            "websocket": websocket_application(WorkspaceAgentConsumer),
-        }
-    )
-    port = _free_port()
     settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{port}"
-    urllib.request.urlopen(f"{url}/agent/login/", timeout=120).close()
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(websocket_application(WorkspaceAgentConsumer)) as url:
+        yield url
 
 
 def _live(page) -> None:
