@@ -167,17 +167,24 @@ def record_inbound_message(
         data=data or {},
         created_at=at,
     )
+    fields = ["last_activity_at", "last_customer_message_at", "updated_at"]
+    reopens = not is_new_case and case.status not in (CaseStatus.NEW, CaseStatus.ACTIVE)
+    if not is_new_case and not reopens:
+        # Written before the INSERT so that, in intake's sql.together(), both travel as one
+        # statement; a case that reopens writes its status change after the message.
+        case.last_activity_at = at
+        case.last_customer_message_at = at
+        sql.save_fields(case, fields)
     sql.insert(activity)
     if attachments:
         _store_attachments(case=case, activity=activity, files=attachments)
-    if not is_new_case:
-        fields = ["last_activity_at", "last_customer_message_at", "updated_at"]
+    if reopens:
         case.last_activity_at = at
         case.last_customer_message_at = at
-        if case.status != CaseStatus.NEW and case.status != CaseStatus.ACTIVE:
-            _set_status(case=case, status=CaseStatus.ACTIVE, actor=None, at=at, force=True)
-            fields += STATUS_FIELDS
+        _set_status(case=case, status=CaseStatus.ACTIVE, actor=None, at=at, force=True)
+        fields += STATUS_FIELDS
         sql.save_fields(case, fields)
+    if not is_new_case:
         publish(CaseUpdated(case_id=case.pk, fields=tuple(fields)))
     publish(ActivityAdded(case_id=case.pk, activity_id=activity.pk, kind=activity.kind))
     return activity

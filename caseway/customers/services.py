@@ -25,10 +25,22 @@ def resolve_contact(*, kind: str, address: str, name: str = "") -> ResolvedConta
     inside the caller's transaction; a concurrent creator of the same identity makes the
     caller's transaction fail with IntegrityError, and a retry then finds the identity.
     """
+    return known_contact(kind=kind, address=address) or new_contact(
+        kind=kind, address=address, name=name
+    )
+
+
+def known_contact(*, kind: str, address: str) -> ResolvedContact | None:
+    """The contact behind an address, or None when no identity has it (one statement)."""
+    identity = _known_identity(kind, normalize_address(kind, address))
+    if identity is None:
+        return None
+    return ResolvedContact(contact=identity.contact, identity=identity, is_new=False)
+
+
+def new_contact(*, kind: str, address: str, name: str = "") -> ResolvedContact:
+    """A contact and its identity for an address no identity has yet (see resolve_contact)."""
     normalized = normalize_address(kind, address)
-    identity = _known_identity(kind, normalized)
-    if identity is not None:
-        return ResolvedContact(contact=identity.contact, identity=identity, is_new=False)
     contact = Contact.objects.create(
         name=name[:200],
         email=normalized if kind == "email" else "",

@@ -21,7 +21,7 @@ import dataclasses
 import hashlib
 import logging
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,7 +49,7 @@ from caseway.core import sql
 from caseway.core.events import publish
 from caseway.core.kinds import ChannelKind
 from caseway.customers.models import Contact
-from caseway.customers.services import resolve_contact
+from caseway.customers.services import known_contact, new_contact
 from caseway.intake.events import MessageReceived, ReplySent
 from caseway.intake.exceptions import MessageRejected, NotEntitled
 from caseway.intake.models import InboundRecord, InboundStatus
@@ -115,7 +115,18 @@ def receive(msg: InboundMessage, *, queue: Queue | None = None) -> IntakeResult:
 def _receive(msg: InboundMessage, queue: Queue | None = None) -> IntakeResult:
     now = timezone.now()
     _check_size(msg)
-    record_id = _insert_record(msg, now)
+    # The writes that return nothing (SLA timers, the routing decision, the case's update)
+    # travel with the INSERT of the timeline entry, where the database takes them together.
+    with sql.together(router.db_for_write(Case)):
+        return _receive_together(msg, queue, now)
+
+
+def _receive_together(msg: InboundMessage, queue: Queue | None, now: datetime) -> IntakeResult:
+    # The raw message is stored first; on PostgreSQL its INSERT travels with the read of the
+    # sender's identity (sql.together()), and whether it was new is known after that read.
+    stored = _insert_record(msg, now)
+    known = known_contact(kind=msg.sender.kind, address=msg.sender.address)
+    record_id = stored()
     if record_id is None:
         existing = InboundRecord.objects.select_for_update().get(
             channel=msg.channel, provider_id=msg.provider_id
@@ -129,7 +140,7 @@ def _receive(msg: InboundMessage, queue: Queue | None = None) -> IntakeResult:
         record_id = existing.pk
         sql.update_row(InboundRecord, record_id, {"status": InboundStatus.PROCESSED, "error": ""})
 
-    resolved = resolve_contact(
+    resolved = known or new_contact(
         kind=msg.sender.kind, address=msg.sender.address, name=msg.sender.name
     )
     contact = resolved.contact
@@ -170,8 +181,9 @@ def _check_size(msg: InboundMessage) -> None:
         raise MessageRejected(f"the message is longer than {limit} characters")
 
 
-def _insert_record(msg: InboundMessage, now: datetime) -> int | None:
-    """Store the raw message; return its id, or None when (channel, provider_id) exists.
+def _insert_record(msg: InboundMessage, now: datetime) -> Callable[[], int | None]:
+    """Store the raw message; the function returned gives its id, or None when (channel,
+    provider_id) exists, once the next statement has run (sql.insert_soon()).
 
     INSERT ... ON CONFLICT DO NOTHING RETURNING (PostgreSQL, SQLite >= 3.35) de-duplicates in
     one statement without a savepoint.
@@ -185,8 +197,13 @@ def _insert_record(msg: InboundMessage, now: datetime) -> int | None:
         received_at=now,
         attempts=1,
     )
-    inserted = sql.insert(record, on_conflict=("channel", "provider_id"))
-    return inserted.pk if inserted is not None else None
+    inserted = sql.insert_soon(record, on_conflict=("channel", "provider_id"))
+
+    def stored_id() -> int | None:
+        stored = inserted()
+        return stored.pk if stored is not None else None
+
+    return stored_id
 
 
 def _replay(msg: InboundMessage, record: InboundRecord | None = None) -> IntakeResult | None:

@@ -247,6 +247,22 @@ def test_query_budget_reply_to_open_case(make_message, customer):
     assert len(statements(ctx.captured_queries)) <= 8
 
 
+def test_on_postgresql_the_writes_of_a_message_travel_together(make_message, customer):
+    """sql.together(): the raw message rides with the sender's lookup, the SLA timers and the
+    routing decision with the timeline entry, a case's update with the reply's entry."""
+    receive(make_message(subject="warm up"))
+    with CaptureQueriesContext(connection) as ctx:
+        first = receive(make_message(subject="A new question"))
+    new_case = len(statements(ctx.captured_queries))
+    with CaptureQueriesContext(connection) as ctx:
+        receive(make_message(case_reference=first.case.number))
+    reply = len(statements(ctx.captured_queries))
+    assert (new_case, reply) == ((5, 3) if connection.vendor == "postgresql" else (8, 5))
+    case = Case.objects.get(pk=first.case.pk)
+    assert case.activities.filter(kind="message_in").count() == 2
+    assert case.sla_instances.exists()
+
+
 def test_overlong_provider_id_is_digested_and_still_deduplicated(make_message, customer):
     msg = make_message(provider_id="<" + "x" * 400 + "@mail.test>")
     first = receive(msg)
