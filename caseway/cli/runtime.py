@@ -10,7 +10,8 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from types import FrameType
 from typing import Protocol
 
@@ -18,6 +19,8 @@ import uvicorn
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
 from django.utils.crypto import get_random_string
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS, task_backends
@@ -48,6 +51,32 @@ class BackgroundService(Protocol):
     def stop(self) -> None: ...
 
 
+WORKER_CONNECTION_AGE = 60.0  # seconds a task loop keeps its database connection
+
+
+@contextmanager
+def kept_connections(max_age: float = WORKER_CONNECTION_AGE) -> Iterator[None]:
+    """Keep the database connections this thread opens for `max_age` seconds.
+
+    django-tasks-db's task loop calls close_old_connections() around every task, as a request
+    would; with CONN_MAX_AGE 0 (right for the ASGI server's threads) that closed the
+    connection after each task and opened a new one for the next. A connection that fails is
+    still closed at once (close_old_connections() checks it is usable).
+    """
+    thread = threading.get_ident()
+
+    def keep(sender: object, connection: BaseDatabaseWrapper, **kwargs: object) -> None:
+        if threading.get_ident() == thread:
+            connection.close_at = time.monotonic() + max_age
+
+    uid = f"caseway-kept-connections-{thread}"
+    connection_created.connect(keep, weak=False, dispatch_uid=uid)
+    try:
+        yield
+    finally:
+        connection_created.disconnect(dispatch_uid=uid)
+
+
 class TaskWorkerThread:
     """The django-tasks-db worker loop (the one `db_worker` runs) in a daemon thread."""
 
@@ -68,7 +97,8 @@ class TaskWorkerThread:
 
     def _run(self) -> None:
         try:
-            self.worker.run()
+            with kept_connections():
+                self.worker.run()
         except Exception:
             logger.exception("the task worker stopped; background tasks wait for a restart")
         finally:

@@ -64,3 +64,34 @@ def test_smtp_listener_and_imap_polling_can_be_turned_off(settings):
         "case updates out",
     ]
     assert background_services(with_worker=False) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_loop_keeps_its_database_connection_between_tasks():
+    """CONN_MAX_AGE is 0 (right for the ASGI server): close_old_connections(), which the task
+    loop calls around every task, would close the connection. In kept_connections() the
+    connections this thread opens live a minute."""
+    import time
+
+    from django.db import close_old_connections, connection
+
+    from caseway.cli.runtime import WORKER_CONNECTION_AGE, kept_connections
+
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("Django never closes the in-memory SQLite database of the tests")
+    connection.close()
+    connection.ensure_connection()
+    assert connection.close_at is not None and connection.close_at <= time.monotonic()
+
+    with kept_connections():
+        connection.close()
+        connection.ensure_connection()
+        kept = connection.connection
+        assert connection.close_at > time.monotonic() + WORKER_CONNECTION_AGE - 5
+        close_old_connections()
+        close_old_connections()
+        assert connection.connection is kept
+
+    connection.close()
+    connection.ensure_connection()  # outside the block, as before
+    assert connection.close_at <= time.monotonic()

@@ -14,7 +14,7 @@ from typing import Any
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
-from caseway.cli.runtime import sweep_jobs
+from caseway.cli.runtime import kept_connections, sweep_jobs
 
 
 class Command(DbWorkerCommand):
@@ -36,21 +36,26 @@ class Command(DbWorkerCommand):
         it queues goes out in the same batch. With --reload only the reloaded child sweeps.
         """
         if options.pop("no_sla_sweep", False) or self._is_reloader_parent(options):
-            super().handle(*args, **options)
+            self._run_tasks(*args, **options)
             return
         jobs = sweep_jobs()
         if options.get("batch"):
             for job in jobs:
                 job.run_once()
-            super().handle(*args, **options)
+            self._run_tasks(*args, **options)
             return
         for job in jobs:
             job.start()
         try:
-            super().handle(*args, **options)
+            self._run_tasks(*args, **options)
         finally:
             for job in jobs:
                 job.stop()
+
+    def _run_tasks(self, *args: Any, **options: Any) -> None:
+        """The task loop, one database connection across its tasks (kept_connections)."""
+        with kept_connections():
+            super().handle(*args, **options)
 
     @staticmethod
     def _is_reloader_parent(options: dict[str, Any]) -> bool:
