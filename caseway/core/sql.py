@@ -205,10 +205,11 @@ def fetch_all(sql: str, params: Sequence[Any], using: str) -> list[tuple[Any, ..
 
 def fetch_one(sql: str, params: Sequence[Any], using: str) -> tuple[Any, ...] | None:
     """Run one statement and return its first row, or None. Inside together() on
-    PostgreSQL, a read carries the writes that wait (in one statement)."""
+    PostgreSQL, a read carries the inserts of insert_soon() that wait (in one statement; it
+    does not see their rows); other waiting writes are sent before it."""
     connection = connections[using]
     batch = _batch(connection)
-    if batch is not None and batch.writes:
+    if batch is not None and batch.carries_reads():
         return batch.carry_read(sql, params)
     with _cursor(connection) as cursor:
         cursor.execute(sql, params)
@@ -298,8 +299,9 @@ def insert_soon(
     obj: M, *, on_conflict: Sequence[str] = (), using: str | None = None
 ) -> Callable[[], M | None]:
     """insert(), except that inside together() on PostgreSQL the INSERT waits for the next
-    statement, which carries it (a read: one round trip for both). Call the function it
-    returns, once that statement has run, for what insert() would have returned."""
+    statement, which carries it (a fetch_one(): one round trip for both, and that read does
+    not see the new row). Call the function it returns, once that statement has run, for
+    what insert() would have returned."""
     using = using or router.db_for_write(type(obj), instance=obj)
     connection = connections[using]
     batch = _batch(connection)

@@ -6,9 +6,13 @@ wait; the next insert() that returns its key carries them as data-modifying WITH
 
     WITH w0 AS (UPDATE ... RETURNING 1), w1 AS (INSERT ...) INSERT ... RETURNING id, (...)
 
-one statement and one round trip instead of three. Any other statement on the connection (an
-ORM query, a read, a savepoint) first sends what waits, on its own, so nothing ever reads
-around a pending write; the end of the block sends the rest.
+one statement and one round trip instead of three. An INSERT of sql.insert_soon() (whose key
+the caller reads later) waits too, and the next sql.fetch_one() carries it when nothing else
+waits: that read does not see the row, so insert_soon() is for rows nothing reads before the
+block ends (intake's raw message, beside the read of the sender's identity). Any other
+statement on the connection (an ORM query, any other read, a savepoint) first sends what
+waits, on its own, so nothing reads around a pending write; the end of the block sends the
+rest.
 
 What the combination keeps true:
 
@@ -107,6 +111,10 @@ class WriteBatch:
             raise DatabaseError("a write that carries others returned no row")
         self._report(writes, outputs, row[len(row) - len(outputs) :])
         return tuple(row[: len(row) - len(outputs)])
+
+    def carries_reads(self) -> bool:
+        """Whether a read may travel with what waits: only inserts of insert_soon() do."""
+        return bool(self.writes) and all(write.later is not None for write in self.writes)
 
     def carry_read(self, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
         """Run `sql`, a read, with the writes that wait; return its first row (or None)."""

@@ -106,3 +106,14 @@ def test_an_exception_out_of_the_block_drops_what_waits():
 def test_the_block_needs_a_transaction():
     with pytest.raises(NotSupportedError), sql.together("default"):
         pass
+
+
+def test_a_read_never_travels_with_a_waiting_update_it_could_miss():
+    account = Account.objects.create(name="Old")
+    with transaction.atomic(), sql.together("default"):
+        account.name = "New"
+        sql.save_fields(account, ["name"])
+        row = sql.fetch_one(
+            "SELECT name FROM customers_account WHERE id = %s", [account.pk], "default"
+        )
+    assert row == ("New",)
