@@ -68,7 +68,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.cursors: dict[int, int] = {}
         self.groups_joined: set[str] = set()
         self.send_lock = asyncio.Lock()
-        self.reads_waiting: set[int] = set()  # sessions whose send_lines() waits for the lock
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
@@ -95,7 +94,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         """Send the session's new lines; True if one of them was Caseway's (a system line:
         every change of the chat's state comes with one)."""
         async with self.send_lock:
-            self.reads_waiting.discard(session_id)
             if session_id not in self.cursors:
                 return False
             lines = await database_read(queries.lines_after)(
@@ -300,8 +298,6 @@ class AgentConsumer(ChatConsumer):
             return
         self.user = user
         self.case_of: dict[int, str] = {}
-        self.session_locks: dict[int, asyncio.Lock] = {}
-        self.running: set[asyncio.Task[None]] = set()
         await super().connect()
         await self.join(agent_group(user.pk))
         await self.show_chats()
@@ -331,48 +327,13 @@ class AgentConsumer(ChatConsumer):
         self.cursors.pop(session_id, None)
         await self.send_json({"type": "removed", "session": session_id})
 
-    async def disconnect(self, code: int) -> None:
-        for task in list(getattr(self, "running", ())):
-            task.cancel()
-        await super().disconnect(code)
-
-    def in_background(self, work: Any) -> None:
-        """Run a coroutine beside the consumer's loop: channels hands a consumer one message
-        at a time, and a console that carries many chats would otherwise make every cue of
-        every chat wait behind each of its own frames' database calls."""
-        task = asyncio.create_task(work)
-        self.running.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self.running.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            logger.error("chat console task failed", exc_info=exc)
-
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        """Frames of one chat are handled in the order they came; chats side by side."""
         if not isinstance(content, dict):
             return
-        self.in_background(self.in_order(_int(content, "session"), content))
-
-    async def in_order(self, session_id: int, content: dict[str, Any]) -> None:
-        lock = self.session_locks.setdefault(session_id, asyncio.Lock())
-        async with lock:  # asyncio's locks wake their waiters first come, first served
-            await self.handle_frame(content)
-
-    def send_lines_soon(self, session_id: int) -> None:
-        """send_lines() in the background; a cue for a chat whose read has not started yet
-        adds nothing (that read, later than the cue, finds the line)."""
-        if session_id in self.reads_waiting:
-            return
-        self.reads_waiting.add(session_id)
-        self.in_background(self.send_lines(session_id))
-
-    async def handle_frame(self, content: dict[str, Any]) -> None:
         kind = _text(content, "type")
         client_id = _text(content, "client_id")
         session_id = _int(content, "session")
-        session = await database_read(queries.held_session)(session_id, self.user)
+        session = await database_sync_to_async(queries.held_session)(session_id, self.user)
         if session is None:
             await self.send_json(
                 {"type": "error", "session": session_id, "client_id": client_id,
@@ -454,11 +415,11 @@ class AgentConsumer(ChatConsumer):
             await self.forget(event["session"])
 
     async def chat_poke_session(self, event: dict[str, Any]) -> None:
-        self.send_lines_soon(event["session"])
+        await self.send_lines(event["session"])
 
     async def chat_poke(self, event: dict[str, Any]) -> None:
         for session_id in poked_sessions(event, self.cursors, self.case_of):
-            self.send_lines_soon(session_id)
+            await self.send_lines(session_id)
 
     async def chat_delivered(self, event: dict[str, Any]) -> None:
         await self.chat_poke(event)
