@@ -87,6 +87,10 @@ class WorkspaceAgentConsumer(AgentConsumer):
                 state = current
             except asyncio.CancelledError:
                 raise
+            except OSError:
+                # The client has gone (the server says so as an OSError, uvicorn's
+                # ClientDisconnected); disconnect() follows. Nothing more to check.
+                return
             except Exception:
                 logger.exception("workspace check for agent %s failed", self.user.pk)
 

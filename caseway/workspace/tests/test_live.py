@@ -208,3 +208,27 @@ async def test_a_customer_gets_no_agent_socket(customer):
     comm.scope["user"] = customer.user
     connected, _ = await comm.connect()
     assert not connected
+
+
+async def test_the_check_ends_quietly_when_the_client_has_gone(caplog, monkeypatch):
+    """A check that finds the socket closed (the server raises an OSError, uvicorn's
+    ClientDisconnected, before the consumer hears of the disconnect) stops, logging nothing."""
+    from caseway.workspace.live_consumer import WorkspaceAgentConsumer
+
+    state = {"queues": [], "admin": False, "activity": 0}
+    monkeypatch.setattr(live, "interval", lambda: 0)
+    monkeypatch.setattr(live, "read_state", lambda user: dict(state))
+    monkeypatch.setattr(live, "changes", lambda before, after: ["counts"])
+    consumer = WorkspaceAgentConsumer()
+    consumer.user = mock.Mock(pk=7)
+
+    async def no_groups(current):
+        return None
+
+    async def gone(content):
+        raise ConnectionResetError("the client has gone")
+
+    consumer.join_live = no_groups
+    consumer.send_json = gone
+    await asyncio.wait_for(consumer.check(state), timeout=5)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
