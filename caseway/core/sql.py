@@ -152,7 +152,7 @@ def _cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
 KEPT_CURSOR = "caseway_kept_cursor"
 
 
-class _KeptCursor(CursorWrapper):
+class _Kept:
     """Leaves the psycopg cursor open at the end of its `with` block, for the next statement
     (its results are read by then; the next execute() replaces them)."""
 
@@ -160,9 +160,12 @@ class _KeptCursor(CursorWrapper):
         return None
 
 
-class _KeptDebugCursor(CursorDebugWrapper):
-    def __exit__(self, *exc_info: object) -> None:
-        return None
+class _KeptCursor(_Kept, CursorWrapper):
+    pass
+
+
+class _KeptDebugCursor(_Kept, CursorDebugWrapper):
+    pass
 
 
 @contextmanager
@@ -274,7 +277,7 @@ def insert(obj: M, *, on_conflict: Sequence[str] = (), using: str | None = None)
     using = using or router.db_for_write(type(obj), instance=obj)
     connection = connections[using]
     statement = _insert(type(obj), tuple(on_conflict), using)
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in statement.fields]
+    params = _insert_values(obj, statement, connection)
     batch = _batch(connection)
     if batch is not None and not on_conflict:
         # The writes waiting in sql.together() travel with this one.
@@ -284,6 +287,11 @@ def insert(obj: M, *, on_conflict: Sequence[str] = (), using: str | None = None)
             cursor.execute(statement.sql, params)
             row = cursor.fetchone()
     return _saved(obj, row[0] if row is not None else None, using)
+
+
+def _insert_values(obj: Model, statement: _Statement, connection: BaseDatabaseWrapper) -> list[Any]:
+    """A new instance's values for its INSERT, as Model.save() prepares them."""
+    return [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in statement.fields]
 
 
 def _saved(obj: M, pk: Any, using: str) -> M | None:
@@ -309,7 +317,7 @@ def insert_soon(
         inserted = insert(obj, on_conflict=on_conflict, using=using)
         return lambda: inserted
     statement = _insert(type(obj), tuple(on_conflict), using)
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in statement.fields]
+    params = _insert_values(obj, statement, connection)
     later = Later()
     batch.defer(statement.sql, params, later=later)
 
@@ -366,10 +374,7 @@ def insert_many(
     connection = connections[using]
     postgres = connection.vendor == "postgresql"
     statement = _insert_many(model, 0 if postgres else len(objs), return_pks, using)
-    rows = [
-        [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in statement.fields]
-        for obj in objs
-    ]
+    rows = [_insert_values(obj, statement, connection) for obj in objs]
     params = _by_column(rows) if postgres else [value for row in rows for value in row]
     batch = _batch(connection)
     if batch is not None and not return_pks:
