@@ -13,7 +13,9 @@ visitors, on an open-loop schedule (each line's latency counts from when it was 
 slow server cannot hide behind a client that waits). Every agent answers every line it sees.
 Measured: visitor send -> ack (the line is stored), visitor send -> the agent sees the line,
 agent reply -> the visitor sees it; p50/p95/p99/max; lines per second; connections still open
-at the end (all must be); lines lost or seen twice; server RSS and CPU; the clients' CPU.
+at the end (all must be); lines lost or seen twice; server RSS and CPU; the clients' CPU; and
+how far the cases' timelines followed (the lines on their case when the drain ended, the lag
+from stored to on the case, and when the last one got there).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from django.db import connection
 from bench.channels import _free_port, _server
 from bench.measure import at_least_one, percentile, render_table
 from caseway.cases.models import Queue
+from caseway.livechat.models import ChatLine, LineRole
 from caseway.routing.models import (
     AgentProfile,
     CapacityProfile,
@@ -47,6 +50,7 @@ from caseway.routing.models import (
 )
 
 DRAIN_S = 10.0  # after the last line is due, how long answers may still come
+CATCH_UP_S = 120.0  # after the drain, how long the timelines may take to follow
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -178,6 +182,7 @@ def drive(options: dict[str, Any], url: str, origin: str, cookies: list[str], se
     time.sleep(0.5 + seconds + DRAIN_S)
     cpu1, wall1 = _proc_cpu(server_pid), time.monotonic()
     rss_mb = _rss_mb(server_pid)
+    followed = timeline_followed(drained_at=wall1)
     for p in visitors:
         _tell(p, {"stop": True})
     visitor_results = [_hear(p) for p in visitors]
@@ -185,8 +190,37 @@ def drive(options: dict[str, Any], url: str, origin: str, cookies: list[str], se
     agent_result = _hear(agents)
     for p in [*visitors, agents]:
         p.wait(timeout=60)
-    return summarize(options, held, ready, setup_s, visitor_results, agent_result,
-                     server_cpu_s=cpu1 - cpu0, wall_s=wall1 - wall0, rss_mb=rss_mb)  # fmt: skip
+    figures = summarize(options, held, ready, setup_s, visitor_results, agent_result,
+                        server_cpu_s=cpu1 - cpu0, wall_s=wall1 - wall0, rss_mb=rss_mb)  # fmt: skip
+    return figures | {"timeline": followed}
+
+
+def timeline_followed(*, drained_at: float) -> dict[str, Any]:
+    """The lines of either side (not the pre-chat question) on their case's timeline when the
+    drain ended, the lag of each from stored to on the case (the activity's time), and how
+    long after the drain the last one got there (waited for up to CATCH_UP_S)."""
+    lines = ChatLine.objects.filter(role__in=[LineRole.VISITOR, LineRole.AGENT]).exclude(
+        client_id="prechat"
+    )
+    total = lines.count()
+    at_drain = lines.filter(activity__isnull=False).count()
+    while lines.filter(activity__isnull=True).exists():
+        if time.monotonic() - drained_at > CATCH_UP_S:
+            break
+        time.sleep(0.5)
+    caught_up_s = time.monotonic() - drained_at
+    lags = [
+        int((recorded - stored).total_seconds() * 1e9)
+        for stored, recorded in lines.filter(activity__isnull=False).values_list(
+            "created_at", "activity__created_at"
+        )
+    ]
+    connection.close()
+    return {
+        "lines": total, "on_case_at_drain": at_drain, "on_case": len(lags),
+        "caught_up_s": round(caught_up_s, 1) if len(lags) == total else None,
+        "lag": _stats(lags),
+    }  # fmt: skip
 
 
 def _proc_cpu(pid: int) -> float:
@@ -256,14 +290,22 @@ def summarize(options: dict[str, Any], held: int, ready: list[dict[str, Any]], s
     }  # fmt: skip
 
 
+def _row(name: str, stats: dict[str, float]) -> list[str]:
+    return [name, str(stats["n"])] + [
+        f"{stats[key]:.1f}" for key in ("p50_ms", "p95_ms", "p99_ms", "max_ms")
+    ]
+
+
 def report(f: dict[str, Any]) -> str:
     header = ["path", "lines", "p50 ms", "p95 ms", "p99 ms", "max ms"]
     rows = [
-        [name, str(f[key]["n"]), f"{f[key]['p50_ms']:.1f}", f"{f[key]['p95_ms']:.1f}",
-         f"{f[key]['p99_ms']:.1f}", f"{f[key]['max_ms']:.1f}"]
+        _row(name, f[key])
         for name, key in [("visitor send -> ack", "ack"), ("visitor send -> agent", "to_agent"),
                           ("agent reply -> visitor", "reply")]
     ]  # fmt: skip
+    timeline = f.get("timeline")
+    if timeline:
+        rows.append(_row("line stored -> on its case", timeline["lag"]))
     title = (
         f"chat on {f['db']}: {f['held']}/{f['visitors']} visitors held, {f['agents']} agents, "
         f"{f['rate']} lines/s for {f['seconds']} s (setup {f['setup_s']} s)"
@@ -276,4 +318,12 @@ def report(f: dict[str, Any]) -> str:
         f"server CPU {f['server_cpu_pct']} %, RSS {f['server_rss_mb']} MB; clients CPU "
         f"{f['client_cpu_pct']} % (sends late by p99 {f['client_late_p99_ms']:.1f} ms)"
     )
+    if timeline:
+        caught_up = timeline["caught_up_s"]
+        tail += (
+            f"\n  timelines: {timeline['on_case_at_drain']} of {timeline['lines']} lines on their "
+            f"case when the drain ended, "
+            + (f"all {caught_up} s later" if caught_up is not None
+               else f"{timeline['on_case']} after {CATCH_UP_S:.0f} s more")
+        )  # fmt: skip
     return title + "\n" + render_table(header, rows) + "\n" + tail

@@ -19,10 +19,10 @@ from caseway.livechat.lines import add_system_line
 from caseway.livechat.models import ChatLine, ChatSession, ChatState, LineRole
 from caseway.livechat.pushes import cue_agent, cue_lines
 from caseway.livechat.services import (
-    LINE_MAX,
-    _clean_client_id,
     _existing,
     _store_line,
+    checked_text,
+    clean_client_id,
     end_session,
 )
 from caseway.livechat.tasks import record_line_on_case
@@ -85,17 +85,13 @@ def post_agent_line(
 ) -> ChatLine:
     """Say a line to the visitor: a reply on the case through intake.send on the chat
     channel, which the chat adapter pushes to the visitor once delivered."""
-    client_id = _clean_client_id(client_id)
+    client_id = clean_client_id(client_id)
     if (line := _existing(session, client_id)) is not None:
         return line
     _held(session, agent)
     if session.agent_id != agent.pk:
         raise NotYourChat(session.pk)
-    text = text.strip()
-    if not text:
-        raise LineRefused(gettext("The message is empty."))
-    if len(text) > LINE_MAX:
-        raise LineRefused(gettext("Messages are limited to %(n)s characters.") % {"n": LINE_MAX})
+    text = checked_text(text)
     with transaction.atomic():
         line = _store_line(
             session=session, role=LineRole.AGENT, author=agent, text=text, client_id=client_id

@@ -4,7 +4,10 @@ console (/ws/agent/). JSON both ways; parse, call one service, answer.
 Every connection keeps a cursor per session (the id of the last line it sent) and, on any
 cue, sends the lines after it, read from the database under a lock: whatever cues arrive,
 twice or not at all until the next one, each line reaches each connection once and in order.
-A reconnecting client says where it was (`cursor`) and gets what it missed.
+A reconnecting client says where it was (`cursor`) and gets what it missed. A line said
+after the handoff goes through the process's line writer (livechat.writer), whose cue
+carries the new lines and the id of the line before them: a connection whose cursor is at
+or past that id sends them as they come, without reading.
 """
 
 from __future__ import annotations
@@ -20,11 +23,14 @@ from django.utils.translation import gettext
 from caseway.connectors.chat import bind_server_loop, case_group
 from caseway.livechat import agent as agent_services
 from caseway.livechat import queries, screenshare, services
+from caseway.livechat.batch import LineIn
 from caseway.livechat.dbcalls import database_read, database_sync_to_async
 from caseway.livechat.exceptions import ChatEnded, ChatError, NotYourChat
 from caseway.livechat.fanout import poked_sessions
-from caseway.livechat.models import ChatSession, LineRole
+from caseway.livechat.models import ChatSession, ChatState, LineRole
 from caseway.livechat.pushes import agent_group
+from caseway.livechat.writer import line_writer
+from caseway.routing.presence import display_name
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +110,22 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 self.cursors[session_id] = line["id"]
             return any(line["role"] == LineRole.SYSTEM for line in lines)
 
+    async def chat_lines(self, event: dict[str, Any]) -> None:
+        """New lines from the line writer, carried by the cue itself."""
+        session_id, lines = event["session"], event["lines"]
+        async with self.send_lock:
+            cursor = self.cursors.get(session_id)
+            if cursor is None or not lines or cursor >= lines[-1]["id"]:
+                return
+            if event["after"] <= cursor:
+                for line in lines:
+                    if line["id"] > cursor:
+                        await self.send_json(line)
+                        self.cursors[session_id] = line["id"]
+                return
+        # Lines came between this connection's cursor and these: read them all.
+        await self.send_lines(session_id)
+
     async def error(self, exc: ChatError, client_id: str = "") -> None:
         await self.send_json({"type": "error", "message": _error_text(exc), "client_id": client_id})
 
@@ -171,11 +193,7 @@ class VisitorConsumer(ChatConsumer):
             elif self.session is None:
                 await self.send_json({"type": "expired"})
             elif kind == "message":
-                line = await database_sync_to_async(services.post_visitor_line)(
-                    session=self.session, text=_text(content, "text"), client_id=client_id
-                )
-                await self.send_json({"type": "ack", "client_id": client_id, "id": line.pk})
-                await self.refresh_state()
+                await self.post_line(_text(content, "text"), client_id)
             elif kind == "person":
                 self.session = await database_sync_to_async(services.request_person)(
                     session=self.session
@@ -194,6 +212,28 @@ class VisitorConsumer(ChatConsumer):
                 await self.share_message(kind, content)
         except ChatError as exc:
             await self.error(exc, client_id)
+
+    async def post_line(self, text: str, client_id: str) -> None:
+        """After the handoff through the line writer; with the bot (it answers) or when the
+        writer says so, through the single path, and then the state is read again."""
+        assert self.session is not None
+        stored = None
+        if self.session.state != ChatState.BOT:
+            stored = await line_writer().post(
+                LineIn(session_id=self.session.pk, role=LineRole.VISITOR,
+                       text=services.checked_text(text),
+                       client_id=services.clean_client_id(client_id))
+            )  # fmt: skip
+        if isinstance(stored, ChatError):
+            raise stored
+        if stored is not None:
+            await self.send_json({"type": "ack", "client_id": client_id, "id": stored.line_id})
+            return
+        line = await database_sync_to_async(services.post_visitor_line)(
+            session=self.session, text=text, client_id=client_id
+        )
+        await self.send_json({"type": "ack", "client_id": client_id, "id": line.pk})
+        await self.refresh_state()
 
     async def share_message(self, kind: str, content: dict[str, Any]) -> None:
         assert self.session is not None
@@ -333,13 +373,12 @@ class AgentConsumer(ChatConsumer):
         kind = _text(content, "type")
         client_id = _text(content, "client_id")
         session_id = _int(content, "session")
+        if kind == "message":
+            await self.post_line(session_id, _text(content, "text"), client_id)
+            return
         session = await database_sync_to_async(queries.held_session)(session_id, self.user)
         if session is None:
-            await self.send_json(
-                {"type": "error", "session": session_id, "client_id": client_id,
-                 "message": gettext("This chat is not yours any more.")}
-            )  # fmt: skip
-            await self.forget(session_id)
+            await self.not_yours(session_id, client_id)
             return
         call = database_sync_to_async
         try:
@@ -349,15 +388,6 @@ class AgentConsumer(ChatConsumer):
             elif kind == "decline":
                 await call(agent_services.decline_chat)(session=session, agent=self.user)
                 await self.forget(session_id)
-            elif kind == "message":
-                line = await call(agent_services.post_agent_line)(
-                    session=session, agent=self.user, text=_text(content, "text"),
-                    client_id=client_id,
-                )  # fmt: skip
-                await self.send_json(
-                    {"type": "ack", "session": session_id, "client_id": client_id, "id": line.pk}
-                )
-                await self.send_lines(session_id)
             elif kind == "typing":
                 await self.channel_layer.group_send(
                     session.group,
@@ -390,6 +420,50 @@ class AgentConsumer(ChatConsumer):
                 {"type": "error", "session": session_id, "client_id": client_id,
                  "message": _error_text(exc)}
             )  # fmt: skip
+
+    async def not_yours(self, session_id: int, client_id: str) -> None:
+        await self.send_json(
+            {"type": "error", "session": session_id, "client_id": client_id,
+             "message": gettext("This chat is not yours any more.")}
+        )  # fmt: skip
+        await self.forget(session_id)
+
+    async def post_line(self, session_id: int, text: str, client_id: str) -> None:
+        """Through the line writer, which checks the agent holds the chat; the single path
+        when the writer says so."""
+        try:
+            stored = await line_writer().post(
+                LineIn(session_id=session_id, role=LineRole.AGENT,
+                       text=services.checked_text(text),
+                       client_id=services.clean_client_id(client_id),
+                       author_id=self.user.pk, author_name=display_name(self.user))
+            )  # fmt: skip
+            if isinstance(stored, ChatError):
+                raise stored
+            if stored is None:
+                session = await database_sync_to_async(queries.held_session)(session_id, self.user)
+                if session is None:
+                    raise NotYourChat(session_id)
+                line = await database_sync_to_async(agent_services.post_agent_line)(
+                    session=session, agent=self.user, text=text, client_id=client_id
+                )
+                line_id = line.pk
+            else:
+                line_id = stored.line_id
+        except NotYourChat:
+            await self.not_yours(session_id, client_id)
+            return
+        except ChatError as exc:
+            await self.send_json(
+                {"type": "error", "session": session_id, "client_id": client_id,
+                 "message": _error_text(exc)}
+            )  # fmt: skip
+            return
+        await self.send_json(
+            {"type": "ack", "session": session_id, "client_id": client_id, "id": line_id}
+        )
+        if stored is None:
+            await self.send_lines(session_id)
 
     async def transfer(self, session: ChatSession, content: dict[str, Any]) -> None:
         queue, to_agent = await database_sync_to_async(_transfer_target)(

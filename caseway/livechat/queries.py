@@ -30,17 +30,7 @@ def lines_after(session_id: int, cursor: int, *, for_agent: bool = False) -> lis
     )
     out = []
     for line in lines:
-        item: dict[str, Any] = {
-            "type": "line",
-            "session": session_id,
-            "id": line.pk,
-            "role": line.role,
-            "text": line.text,
-            "url": line.url,
-            "client_id": line.client_id,
-            "author": display_name(line.author) if line.author else "",
-            "at": line.created_at.isoformat(),
-        }
+        item = line_payload(line, author=display_name(line.author) if line.author else "")
         if line.attachment is not None:
             item["file"] = line.attachment.filename
             case = line.session.case
@@ -50,6 +40,21 @@ def lines_after(session_id: int, cursor: int, *, for_agent: bool = False) -> lis
                 )
         out.append(item)
     return out
+
+
+def line_payload(line: ChatLine, *, author: str) -> dict[str, Any]:
+    """A line as the widget and the console get it (`author`: the agent's name, if any)."""
+    return {
+        "type": "line",
+        "session": line.session_id,
+        "id": line.pk,
+        "role": line.role,
+        "text": line.text,
+        "url": line.url,
+        "client_id": line.client_id,
+        "author": author,
+        "at": line.created_at.isoformat(),
+    }
 
 
 def session_summary(session: ChatSession, agent: AbstractBaseUser) -> dict[str, Any]:

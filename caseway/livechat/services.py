@@ -29,7 +29,7 @@ from caseway.core.limits import attachment_refusal
 from caseway.intake.exceptions import MessageRejected
 from caseway.intake.services import receive
 from caseway.livechat.exceptions import BadPrechat, ChatEnded, LineRefused
-from caseway.livechat.lines import add_system_line
+from caseway.livechat.lines import add_system_line, lock_lines
 from caseway.livechat.models import ChatLine, ChatSession, ChatState, LineRole
 from caseway.livechat.pushes import cue_agent, cue_lines
 from caseway.livechat.screenshare import end_open_shares
@@ -39,7 +39,7 @@ LINE_MAX = 4_000
 CLIENT_ID_MAX = 64
 
 
-def _clean_client_id(client_id: str) -> str:
+def clean_client_id(client_id: str) -> str:
     return client_id.strip()[:CLIENT_ID_MAX]
 
 
@@ -73,10 +73,21 @@ def _existing(session: ChatSession, client_id: str) -> ChatLine | None:
     return ChatLine.objects.filter(session=session, client_id=client_id).first()
 
 
+def checked_text(text: str) -> str:
+    """A line's text as stored, or LineRefused (empty, too long)."""
+    text = text.strip()
+    if not text:
+        raise LineRefused(gettext("The message is empty."))
+    if len(text) > LINE_MAX:
+        raise LineRefused(gettext("Messages are limited to %(n)s characters.") % {"n": LINE_MAX})
+    return text
+
+
 def _store_line(*, session: ChatSession, client_id: str, **fields: Any) -> ChatLine:
     """Create a line; a concurrent duplicate of its client id answers with the stored one."""
     try:
         with transaction.atomic():
+            lock_lines(session.pk)
             return ChatLine.objects.create(session=session, client_id=client_id, **fields)
     except IntegrityError:
         return ChatLine.objects.get(session=session, client_id=client_id)
@@ -85,17 +96,13 @@ def _store_line(*, session: ChatSession, client_id: str, **fields: Any) -> ChatL
 def post_visitor_line(*, session: ChatSession, text: str, client_id: str) -> ChatLine:
     """Store what the visitor said, once per client id, and act on it: the bot answers it
     while the chat is with the bot; otherwise it becomes a message on the chat's case."""
-    client_id = _clean_client_id(client_id)
+    client_id = clean_client_id(client_id)
     if (line := _existing(session, client_id)) is not None:
         return line
     session.refresh_from_db(fields=["state", "case"])
     if session.state == ChatState.ENDED:
         raise ChatEnded()
-    text = text.strip()
-    if not text:
-        raise LineRefused(gettext("The message is empty."))
-    if len(text) > LINE_MAX:
-        raise LineRefused(gettext("Messages are limited to %(n)s characters.") % {"n": LINE_MAX})
+    text = checked_text(text)
     if session.state == ChatState.BOT:
         return _ask_bot(session=session, text=text, client_id=client_id)
     # Stored and shown first; the case's timeline follows in the background (tasks).
@@ -231,7 +238,7 @@ def send_file(
     *, session: ChatSession, filename: str, content_type: str, content: bytes, client_id: str
 ) -> ChatLine:
     """A file from the visitor, within the attachment limits, as a message on the case."""
-    client_id = _clean_client_id(client_id)
+    client_id = clean_client_id(client_id)
     if (line := _existing(session, client_id)) is not None:
         return line
     session.refresh_from_db(fields=["state", "case"])

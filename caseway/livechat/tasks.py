@@ -5,8 +5,9 @@ agent.post_agent_line); these tasks then put it on the case, off the path of the
 said it: a visitor's line through intake.receive() (the one intake path, idempotent by the
 provider id chat:<token>:<client id>), an agent's through intake.send() on the chat channel,
 as delivered (the visitor saw the line when it was stored: no adapter push follows).
-Both take a line id and are safe to run twice: the line row is locked and a line that has
-its activity is left alone.
+The lines of a batch (livechat.batch) come as one task with all their ids, each line put
+on its case in its own transaction, in order. Safe to run twice: the line row is locked and
+a line that has its activity is left alone.
 """
 
 from __future__ import annotations
@@ -29,6 +30,29 @@ logger = logging.getLogger(__name__)
 @task()
 def record_line_on_case(line_id: int) -> str:
     """Make a visitor's or agent's chat line a timeline entry of the session's case."""
+    return _record(line_id)
+
+
+@task()
+def record_lines_on_case(line_ids: list[int]) -> dict[str, int]:
+    """record_line_on_case for each line of a batch, oldest first; how many ended how. A line
+    that fails does not keep the others off their cases; the task then fails with it."""
+    outcomes: dict[str, int] = {}
+    failure: Exception | None = None
+    for line_id in sorted(line_ids):
+        try:
+            outcome = _record(line_id)
+        except Exception as exc:
+            logger.exception("chat line %s not put on its case", line_id)
+            failure = failure or exc
+            outcome = "failed"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    if failure is not None:
+        raise failure
+    return outcomes
+
+
+def _record(line_id: int) -> str:
     with transaction.atomic():
         line = (
             ChatLine.objects.select_for_update(of=("self",))

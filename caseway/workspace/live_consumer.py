@@ -132,6 +132,10 @@ class WorkspaceAgentConsumer(AgentConsumer):
         if self.chat:
             await super().chat_poke(event)
 
+    async def chat_lines(self, event: dict[str, Any]) -> None:
+        if self.chat:
+            await super().chat_lines(event)
+
     async def chat_typing(self, event: dict[str, Any]) -> None:
         if self.chat:
             await super().chat_typing(event)
