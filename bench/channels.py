@@ -161,8 +161,10 @@ def _stored(kinds: tuple[str, ...]) -> int:
 class _server:
     """`caseway run` in a child process on free ports, for the length of a with block."""
 
-    def __init__(self, *, web_port: int, smtp_port: int):
+    def __init__(self, *, web_port: int, smtp_port: int, args: tuple[str, ...] = (),
+                 env: dict[str, str] | None = None):  # fmt: skip
         self.web_port, self.smtp_port = web_port, smtp_port
+        self.args, self.env = args, env or {}
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> str:
@@ -175,9 +177,10 @@ class _server:
             # The public URL providers sign their webhooks for (Twilio signs the URL it
             # called): the same in the server as in the drivers that sign, as behind a proxy.
             "SITE_URL": str(settings.SITE_URL),
+            **self.env,
         }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "caseway", "run", "--no-seed", "-v", "0"],
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "caseway", "run", "--no-seed", "-v", "0", *self.args],
             env=env,
             stdout=subprocess.DEVNULL,
         )

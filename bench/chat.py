@@ -21,6 +21,7 @@ from stored to on the case, and when the last one got there).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -28,6 +29,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from typing import IO, Any, TextIO
 
 from django.conf import settings
@@ -64,6 +66,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="length of the paced phase (default 30)")  # fmt: skip
     parser.add_argument("--client-processes", type=at_least_one, default=2,
                         help="processes the visitors are spread over (default 2)")  # fmt: skip
+    parser.add_argument("--workers", type=int, default=0,
+                        help="task workers in processes of their own (`caseway worker`), the "
+                             "server then runs none and every process shares the Redis channel "
+                             "layer at --redis-url; default 0: the server's own worker thread, "
+                             "as `make run`")  # fmt: skip
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0",
+                        help="the Redis of the channel layer with --workers")  # fmt: skip
 
 
 def inner_argv(options: dict[str, Any]) -> list[str]:
@@ -71,6 +80,7 @@ def inner_argv(options: dict[str, Any]) -> list[str]:
         "--visitors", str(options["visitors"]), "--agents", str(options["agents"]),
         "--rate", str(options["rate"]), "--seconds", str(options["seconds"]),
         "--client-processes", str(options["client_processes"]),
+        "--workers", str(options["workers"]), "--redis-url", options["redis_url"],
     ]  # fmt: skip
 
 
@@ -87,15 +97,48 @@ def run(*, options: dict[str, Any], out: TextIO) -> dict[str, Any]:
     connection.close()  # the server process writes too (SQLite: one writer at a time)
     port = _free_port()
     origin = f"http://127.0.0.1:{port}"
-    server = _server(web_port=port, smtp_port=_free_port())
-    with server as web_url:
+    workers, layer = options["workers"], {}
+    if workers:
+        layer = {"REDIS_URL": options["redis_url"]}
+        flush_layer(options["redis_url"])
+    server = _server(web_port=port, smtp_port=_free_port(),
+                     args=("--no-worker",) if workers else (), env=layer)  # fmt: skip
+    with server as web_url, worker_processes(workers, layer):
         assert server.process is not None
         server_pid = server.process.pid
         figures = drive(options, web_url.replace("http://", "ws://"), origin, cookies, server_pid)
-    figures = {"bench": "chat", "db": vendor, **figures}
+    figures = {"bench": "chat", "db": vendor, "workers": workers, **figures}
     out.write(report(figures) + "\n")
     out.write(json.dumps(figures) + "\n")
     return figures
+
+
+def flush_layer(url: str) -> None:
+    """An earlier run's groups and messages out of the Redis the layer uses."""
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
+@contextlib.contextmanager
+def worker_processes(count: int, env: dict[str, str]) -> Iterator[None]:
+    """`caseway worker` processes for the length of a with block."""
+    argv = [sys.executable, "-m", "caseway", "worker", "--no-sla-sweep", "-v", "0"]
+    worker_env = {**os.environ, "LOG_LEVEL": "WARNING", **env}
+    procs = []
+    for _ in range(count):
+        # Our own interpreter and module.
+        procs.append(subprocess.Popen(argv, env=worker_env, stdout=subprocess.DEVNULL))  # noqa: S603
+    try:
+        yield
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def raise_fd_limit() -> None:

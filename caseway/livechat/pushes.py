@@ -1,7 +1,9 @@
 """Cues on the channel layer after commit: which group hears what.
 
-Cues carry ids only; every consumer reads what to show from the database (lines after its
-cursor), so a cue lost or heard twice changes nothing the user sees.
+These cues carry ids only; every consumer reads what to show from the database (lines after
+its cursor), so a cue lost or heard twice changes nothing the user sees. The line writer's
+cue (livechat.writer) carries its lines, with the id of the line before them, and a consumer
+uses them only when they follow what it has.
 """
 
 from __future__ import annotations
