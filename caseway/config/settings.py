@@ -6,8 +6,10 @@ channel layer and a database-backed task queue.
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -135,14 +137,33 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Which of channels-redis' layers joins the server processes: "pubsub" (Redis pub/sub: a
+# group send is one PUBLISH, a message reaches only who listens at that moment) or "core"
+# (Redis lists and sorted sets: a channel keeps its messages for a minute; each group send
+# runs a Lua script over the group's members). Our cues carry nothing a reader cannot get
+# again from the database, so pub/sub's delivery is enough, and it costs a server a third of
+# the CPU of core at the same load (`caseway bench chat --workers 1`, docs/benchmarks.md).
+REDIS_CHANNEL_LAYER = os.environ.get("REDIS_CHANNEL_LAYER", "pubsub").strip().lower()
+_REDIS_LAYERS = {
+    "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+    "core": "channels_redis.core.RedisChannelLayer",
+}
+if REDIS_CHANNEL_LAYER not in _REDIS_LAYERS:
+    raise ImproperlyConfigured(
+        f"REDIS_CHANNEL_LAYER must be one of {', '.join(_REDIS_LAYERS)}, "
+        f"not {REDIS_CHANNEL_LAYER!r}"
+    )
 if REDIS_URL:
+    # redis-py 8 times out reads after 5 s by default, the length of channels-redis' blocking
+    # pop: a longer socket timeout keeps idle websockets from failing.
+    _layer_config: dict[str, object] = {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]}
+    if REDIS_CHANNEL_LAYER == "pubsub":
+        # Pub/sub channels are one namespace for all of a server's databases: the database
+        # number goes in the names, so installs (and test runs) on one Redis stay apart.
+        _redis_db = urlsplit(REDIS_URL).path.strip("/") or "0"
+        _layer_config["prefix"] = f"asgi.db{_redis_db}."
     CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # redis-py 8 times out reads after 5 s by default, the length of channels-redis'
-            # blocking pop: a longer socket timeout keeps idle websockets from failing.
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
-        }
+        "default": {"BACKEND": _REDIS_LAYERS[REDIS_CHANNEL_LAYER], "CONFIG": _layer_config}
     }
 else:
     # A channel holds 100 messages by default and drops what comes past that: an agent's

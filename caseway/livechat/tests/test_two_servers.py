@@ -42,10 +42,13 @@ def anyio_backend():
     return "asyncio"
 
 
-@pytest.fixture
-def two_servers(tmp_path: Path):
+@pytest.fixture(params=[("pubsub", 11), ("core", 13)], ids=lambda p: p[0])
+def two_servers(tmp_path: Path, request):
+    """Both of channels-redis' layers (settings.REDIS_CHANNEL_LAYER), each on its own
+    Redis database."""
     require_redis()
-    env = server_env(tmp_path, redis_db=11, name="two-servers")
+    layer, redis_db = request.param
+    env = server_env(tmp_path, redis_db=redis_db, name="two-servers", REDIS_CHANNEL_LAYER=layer)
     session_key = prepare(env, SETUP).strip().rsplit("SESSION=", 1)[1]
     with uvicorn_servers(env, count=2) as ports:
         yield ports, session_key
