@@ -201,11 +201,14 @@ def record_reply(
     attachments: Iterable[tuple[str, str, bytes]] = (),
     status: str | None = None,
     at: datetime | None = None,
+    delivered: str = "",
 ) -> Activity:
     """Record an agent's public reply (pending delivery) on the timeline.
 
     Sets the first response time, moves a new case to active, and optionally changes the
-    status in the same transaction ("reply and set waiting on customer").
+    status in the same transaction ("reply and set waiting on customer"). `delivered` says
+    how the customer already has it: the reply is then recorded as delivered, with that
+    detail.
     """
     require_agent(agent)
     at = at or timezone.now()
@@ -223,7 +226,8 @@ def record_reply(
         subject=f"Re: {case.subject}"[:300],
         text=text,
         html=clean_html(html),
-        delivery_status=DeliveryStatus.PENDING,
+        delivery_status=DeliveryStatus.DELIVERED if delivered else DeliveryStatus.PENDING,
+        data={"delivery_detail": delivered} if delivered else {},
         created_at=at,
     )
     _store_attachments(case=case, activity=activity, files=attachments)

@@ -39,7 +39,6 @@ from caseway.cases.models import (
     Case,
     CasePriority,
     CaseStatus,
-    DeliveryStatus,
     Queue,
 )
 from caseway.connectors.exceptions import PayloadRejected
@@ -454,13 +453,9 @@ def send(
             channel=channel or reply_channel_for(case),
             attachments=attachments,
             status=status,
+            delivered=delivered,
         )
         publish(ReplySent(case_id=case.pk, activity_id=activity.pk, channel=activity.channel))
-        if delivered:
-            case_services.record_delivery(
-                activity_id=activity.pk, status=DeliveryStatus.DELIVERED, detail=delivered
-            )
-            activity.delivery_status = DeliveryStatus.DELIVERED
-        else:
+        if not delivered:
             transaction.on_commit(lambda: deliver_reply.enqueue(activity.pk))
     return activity

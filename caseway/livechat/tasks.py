@@ -13,6 +13,7 @@ a line that has its activity is left alone.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 
 from django.db import transaction
 from django.utils.translation import gettext
@@ -35,54 +36,75 @@ def record_line_on_case(line_id: int) -> str:
 
 @task()
 def record_lines_on_case(line_ids: list[int]) -> dict[str, int]:
-    """record_line_on_case for each line of a batch, oldest first; how many ended how. A line
-    that fails does not keep the others off their cases; the task then fails with it."""
-    outcomes: dict[str, int] = {}
+    """record_line_on_case for each line of a batch, oldest first; how many ended how.
+
+    The whole batch in one transaction, its lines read and locked in one query. If a line
+    fails, that transaction rolls back and each line goes again in its own, so one line does
+    not keep the others off their cases; the task then fails with it."""
+    try:
+        with transaction.atomic():
+            lines = _locked_lines(line_ids)
+            outcomes = Counter(
+                _record_line(lines[line_id]) if line_id in lines else "gone"
+                for line_id in sorted(line_ids)
+            )
+        return dict(outcomes)
+    except Exception:  # noqa: BLE001 - any failure: the lines go again one by one, below
+        logger.warning("a batch of %d chat lines goes again line by line", len(line_ids))
+    outcomes = Counter[str]()
     failure: Exception | None = None
     for line_id in sorted(line_ids):
         try:
-            outcome = _record(line_id)
+            outcomes[_record(line_id)] += 1
         except Exception as exc:
             logger.exception("chat line %s not put on its case", line_id)
             failure = failure or exc
-            outcome = "failed"
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            outcomes["failed"] += 1
     if failure is not None:
         raise failure
-    return outcomes
+    return dict(outcomes)
+
+
+def _locked_lines(line_ids: list[int]) -> dict[int, ChatLine]:
+    lines = (
+        ChatLine.objects.select_for_update(of=("self",))
+        .select_related("session__case", "author")
+        .filter(pk__in=line_ids)
+        .order_by("pk")
+    )
+    return {line.pk: line for line in lines}
 
 
 def _record(line_id: int) -> str:
     with transaction.atomic():
-        line = (
-            ChatLine.objects.select_for_update(of=("self",))
-            .select_related("session__case", "author")
-            .get(pk=line_id)
+        line = _locked_lines([line_id]).get(line_id)
+        return "gone" if line is None else _record_line(line)
+
+
+def _record_line(line: ChatLine) -> str:
+    """Put one locked line on its case, inside the caller's transaction."""
+    if line.activity_id is not None:
+        return "recorded before"
+    session = line.session
+    if session.case is None:
+        return "no case"
+    if line.role == LineRole.VISITOR:
+        try:
+            activity = receive_on_case(session=session, text=line.text, client_id=line.client_id)
+        except LineRefused as exc:
+            # intake kept the message as failed, with the reason; the chat has the line.
+            logger.warning("chat line %s not put on its case: %s", line.pk, exc)
+            return "refused"
+    elif line.role == LineRole.AGENT and line.author is not None:
+        activity = send(
+            case=session.case,
+            agent=line.author,
+            text=line.text,
+            channel=ChannelKind.CHAT,
+            delivered=gettext("shown in the live chat"),
         )
-        if line.activity_id is not None:
-            return "recorded before"
-        session = line.session
-        if session.case is None:
-            return "no case"
-        if line.role == LineRole.VISITOR:
-            try:
-                activity = receive_on_case(
-                    session=session, text=line.text, client_id=line.client_id
-                )
-            except LineRefused as exc:
-                # intake kept the message as failed, with the reason; the chat has the line.
-                logger.warning("chat line %s not put on its case: %s", line_id, exc)
-                return "refused"
-        elif line.role == LineRole.AGENT and line.author is not None:
-            activity = send(
-                case=session.case,
-                agent=line.author,
-                text=line.text,
-                channel=ChannelKind.CHAT,
-                delivered=gettext("shown in the live chat"),
-            )
-        else:
-            return "not a line of either side"
-        line.activity = activity
-        line.save(update_fields=["activity"])
+    else:
+        return "not a line of either side"
+    line.activity = activity
+    line.save(update_fields=["activity"])
     return "recorded"

@@ -11,7 +11,7 @@ from channels.layers import get_channel_layer
 from caseway.cases.models import ActivityKind
 from caseway.customers.tests.factories import UserFactory
 from caseway.livechat import agent as agent_services
-from caseway.livechat import services, writer
+from caseway.livechat import services, tasks, writer
 from caseway.livechat.batch import LineIn, Stored, store_lines
 from caseway.livechat.exceptions import ChatEnded, NotYourChat
 from caseway.livechat.models import ChatLine, LineRole
@@ -190,3 +190,50 @@ async def test_an_agent_who_does_not_hold_the_chat_is_told_and_it_leaves_the_con
     assert any(m["type"] == "error" and "not yours" in m["message"] for m in seen)
     assert not await sync_to_async(ChatLine.objects.filter(client_id="o1").exists)()
     await console.disconnect()
+
+
+@pytest.mark.django_db
+def test_a_batch_goes_on_its_cases_in_one_go_and_a_failing_line_keeps_no_other_off(
+    chat_agent, django_capture_on_commit_callbacks, monkeypatch, settings
+):
+    one = talking(chat_agent, "vic", django_capture_on_commit_callbacks)
+    two = talking(chat_agent, "val", django_capture_on_commit_callbacks)
+    # The batches' tasks wait (a backend that keeps them); the test runs them itself.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    batch = store_lines(
+        [
+            LineIn(one.pk, VISITOR, "First", "v1"),
+            LineIn(two.pk, VISITOR, "Hello", "w1"),
+            LineIn(one.pk, AGENT, "Answer", "a1", chat_agent.pk, "Cleo"),
+        ]
+    )
+    first, hello, answer = (r.line_id for r in batch.results)
+    assert tasks.record_lines_on_case.call([first, hello, answer]) == {"recorded": 3}
+    assert tasks.record_lines_on_case.call([answer, first]) == {"recorded before": 2}
+    reply = ChatLine.objects.get(pk=answer).activity
+    assert (reply.delivery_status, reply.data["delivery_detail"]) == (
+        "delivered",
+        "shown in the live chat",
+    )
+
+    # An agent line that cannot go on its case: the visitor lines of the batch still do.
+    later = store_lines(
+        [
+            LineIn(one.pk, VISITOR, "Second", "v2"),
+            LineIn(one.pk, AGENT, "Broken", "a2", chat_agent.pk, "Cleo"),
+            LineIn(two.pk, VISITOR, "Again", "w2"),
+        ]
+    )
+    second, broken, again = (r.line_id for r in later.results)
+
+    def send(**kwargs):
+        raise RuntimeError("the database said no")
+
+    monkeypatch.setattr(tasks, "send", send)
+    with pytest.raises(RuntimeError, match="said no"):
+        tasks.record_lines_on_case.call([second, broken, again])
+    on_case = dict(
+        ChatLine.objects.filter(pk__in=[second, broken, again]).values_list("pk", "activity")
+    )
+    assert on_case[second] is not None and on_case[again] is not None
+    assert on_case[broken] is None
