@@ -9,6 +9,7 @@ database, so a lost or repeated push loses or repeats nothing.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
 import logging
 import threading
@@ -16,7 +17,7 @@ from functools import partial
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 from caseway.connectors.exceptions import ConnectorError
 from caseway.connectors.messages import DeliveryReceipt, OutboundMessage
@@ -31,10 +32,46 @@ _server_loop: asyncio.AbstractEventLoop | None = None
 _lock = threading.Lock()
 
 
+# A process with no ASGI server (`caseway worker`) on a layer that crosses processes (Redis)
+# pushes from a loop of its own, in a thread that lives as long as the process: one
+# connection to Redis for every push, where async_to_sync would start a loop, a thread and a
+# connection for each.
+_own_loop: asyncio.AbstractEventLoop | None = None
+
+
 def bind_server_loop(loop: asyncio.AbstractEventLoop) -> None:
     global _server_loop
     with _lock:
         _server_loop = loop
+
+
+_own_pending: set[concurrent.futures.Future[None]] = set()
+_pending_lock = threading.Lock()
+
+
+def _push_loop() -> asyncio.AbstractEventLoop:
+    global _own_loop
+    with _lock:
+        if _own_loop is None:
+            _own_loop = asyncio.new_event_loop()
+            threading.Thread(
+                target=_own_loop.run_forever, name="caseway-push-loop", daemon=True
+            ).start()
+            atexit.register(_finish_pushes)
+        return _own_loop
+
+
+def _finish_pushes(timeout: float = 10) -> None:
+    """At exit (a command, a worker stopping): the pushes not yet sent go before the loop's
+    thread stops with the process."""
+    with _pending_lock:
+        pending = list(_own_pending)
+    concurrent.futures.wait(pending, timeout=timeout)
+
+
+def _sent(future: concurrent.futures.Future[None]) -> None:
+    with _pending_lock:
+        _own_pending.discard(future)
 
 
 def case_group(reference: str) -> str:
@@ -44,7 +81,8 @@ def case_group(reference: str) -> str:
 
 
 def push(group: str, event: dict[str, Any], *, wait: bool = True) -> None:
-    """group_send from synchronous code, on the server's loop when there is one.
+    """group_send from synchronous code, on the server's loop when there is one (else, on a
+    layer that crosses processes, on this process's own push loop).
 
     With `wait=False` (the after-commit cues, which only log a failure) a push to the
     server's loop is scheduled and not waited for: the thread that committed (the one that
@@ -59,8 +97,15 @@ def push(group: str, event: dict[str, Any], *, wait: bool = True) -> None:
         running = asyncio.get_running_loop()
     except RuntimeError:
         running = None
-    if loop is not None and loop.is_running() and running is not loop:
+    if loop is None or not loop.is_running():
+        across = not isinstance(layer, InMemoryChannelLayer)
+        loop = _push_loop() if across and running is None else None
+    if loop is not None and running is not loop:
         future = asyncio.run_coroutine_threadsafe(layer.group_send(group, event), loop)
+        if loop is _own_loop:
+            with _pending_lock:
+                _own_pending.add(future)
+            future.add_done_callback(_sent)
         if wait:
             future.result(timeout=10)
         else:
