@@ -133,12 +133,16 @@ def on_case_assigned(event: CaseAssigned) -> None:
 
 
 def on_case_updated(event: CaseUpdated) -> None:
+    """One cue per change: every page does the same for each cue about a case. An agent's
+    reply (`last_reply_at`) has its `message` cue already, from the same commit."""
     fields = set(event.fields)
+    if "last_reply_at" in fields:
+        return
     if "status" in fields:
         cue_case("status", event.case_id)
     elif "queue" in fields:
         cue_case("case", event.case_id)  # now in a queue that may be someone else's
-    if SLA_FIELDS & fields:
+    elif SLA_FIELDS & fields:
         cue_case("sla", event.case_id)
 
 

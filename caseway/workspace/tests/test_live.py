@@ -16,7 +16,7 @@ from caseway.cases.tests.factories import QueueFactory
 from caseway.config.asgi import application
 from caseway.customers.tests.factories import UserFactory
 from caseway.sla.escalation import fire_due_sla_actions
-from caseway.sla.models import SlaInstance, SlaKpi
+from caseway.sla.models import Entitlement, SlaInstance, SlaKpi
 from caseway.sla.tests.factories import EntitlementFactory, SlaPolicyFactory, add_targets
 from caseway.workspace import live
 
@@ -38,8 +38,9 @@ def pushes_only(settings):
 
 @pytest.fixture
 def sla_case(agent, customer, receive):
-    """A case under a 24x7 default SLA (first response in an hour, warned 10 min before);
-    the default policy of the migrations is flushed by transactional tests."""
+    """A case under a 24x7 default SLA (first response in an hour, warned 10 min before),
+    in place of the migrations' default (still there when no transactional test ran before)."""
+    Entitlement.objects.filter(is_default=True).update(is_default=False)
     policy = add_targets(SlaPolicyFactory(), first_response=60, resolution=480)
     EntitlementFactory(policy=policy, is_default=True)
     return receive(subject="Printer on fire", text="It is on fire.").case
@@ -135,6 +136,17 @@ async def test_a_customer_reply_and_a_status_change_give_message_and_status_cues
     await cues_until(comm, is_cue("message", case.pk))
     await sync_to_async(services.change_status)(case=case, status="active", actor=agent)
     await cues_until(comm, is_cue("status", case.pk))
+    await comm.disconnect()
+
+
+async def test_an_agents_reply_gives_one_message_cue_and_nothing_more(agent, sla_case):
+    case = sla_case
+    comm = await connect(agent)
+
+    await sync_to_async(services.record_reply)(case=case, agent=agent, text="On my way.")
+    await cues_until(comm, is_cue("message", case.pk))
+    # Its first response (an SLA time) and its status (new -> active) add no cue of their own.
+    assert await comm.receive_nothing(timeout=0.5)
     await comm.disconnect()
 
 
