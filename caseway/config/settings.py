@@ -141,8 +141,9 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 # group send is one PUBLISH, a message reaches only who listens at that moment) or "core"
 # (Redis lists and sorted sets: a channel keeps its messages for a minute; each group send
 # runs a Lua script over the group's members). Our cues carry nothing a reader cannot get
-# again from the database, so pub/sub's delivery is enough, and it costs a server a third of
-# the CPU of core at the same load (`caseway bench chat --workers 1`, docs/benchmarks.md).
+# again from the database, so pub/sub's delivery is enough, and at the same load the chat
+# server spent 47 % of a core on it against 76 % on core (`caseway bench chat --workers 1`,
+# docs/benchmarks.md).
 REDIS_CHANNEL_LAYER = os.environ.get("REDIS_CHANNEL_LAYER", "pubsub").strip().lower()
 _REDIS_LAYERS = {
     "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",

@@ -5,9 +5,9 @@ agent.post_agent_line); these tasks then put it on the case, off the path of the
 said it: a visitor's line through intake.receive() (the one intake path, idempotent by the
 provider id chat:<token>:<client id>), an agent's through intake.send() on the chat channel,
 as delivered (the visitor saw the line when it was stored: no adapter push follows).
-The lines of a batch (livechat.batch) come as one task with all their ids, each line put
-on its case in its own transaction, in order. Safe to run twice: the line row is locked and
-a line that has its activity is left alone.
+The lines of a batch (livechat.batch) come as one task with all their ids, put on their
+cases in order in one transaction (one line at a time, each in its own, if one fails).
+Safe to run twice: the line row is locked and a line that has its activity is left alone.
 """
 
 from __future__ import annotations
