@@ -47,9 +47,6 @@ CASE_CUES = ("case", "message", "assignment", "status", "sla")
 STATE_CUES = ("offer", "call", "counts", "presence", "load")
 
 MESSAGE_KINDS = frozenset({ActivityKind.MESSAGE_IN, ActivityKind.MESSAGE_OUT})
-# The case fields the SLA timers follow (sla.handlers.SLA_FIELDS): a change may meet,
-# pause or resume a target.
-SLA_FIELDS = frozenset({"first_response_at", "last_reply_at", "resolved_at"})
 
 
 def interval() -> float:
@@ -134,7 +131,8 @@ def on_case_assigned(event: CaseAssigned) -> None:
 
 def on_case_updated(event: CaseUpdated) -> None:
     """One cue per change: every page does the same for each cue about a case. An agent's
-    reply (`last_reply_at`) has its `message` cue already, from the same commit."""
+    reply (`last_reply_at`, with its first response time) has its `message` cue already,
+    from the same commit; a resolution time comes with its status."""
     fields = set(event.fields)
     if "last_reply_at" in fields:
         return
@@ -142,8 +140,6 @@ def on_case_updated(event: CaseUpdated) -> None:
         cue_case("status", event.case_id)
     elif "queue" in fields:
         cue_case("case", event.case_id)  # now in a queue that may be someone else's
-    elif SLA_FIELDS & fields:
-        cue_case("sla", event.case_id)
 
 
 def subscribe_all() -> None:
