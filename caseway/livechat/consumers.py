@@ -338,6 +338,7 @@ class AgentConsumer(ChatConsumer):
             return
         self.user = user
         self.case_of: dict[int, str] = {}
+        self.posting: set[asyncio.Task[None]] = set()
         await super().connect()
         await self.join(agent_group(user.pk))
         await self.show_chats()
@@ -374,7 +375,7 @@ class AgentConsumer(ChatConsumer):
         client_id = _text(content, "client_id")
         session_id = _int(content, "session")
         if kind == "message":
-            await self.post_line(session_id, _text(content, "text"), client_id)
+            self.post_in_background(session_id, _text(content, "text"), client_id)
             return
         session = await database_sync_to_async(queries.held_session)(session_id, self.user)
         if session is None:
@@ -427,6 +428,29 @@ class AgentConsumer(ChatConsumer):
              "message": gettext("This chat is not yours any more.")}
         )  # fmt: skip
         await self.forget(session_id)
+
+    def post_in_background(self, session_id: int, text: str, client_id: str) -> None:
+        """post_line, not awaited: a console takes the frames and cues of all its chats one
+        at a time, and an agent who answers many chats would otherwise hold every visitor's
+        next line behind the commit of their own last one (at 20 answers a second that wait
+        filled the console's whole second). The tasks start in the order the lines came, and
+        each hands its line to the writer first thing, so the lines are stored and acked in
+        that order."""
+        task = asyncio.create_task(self.post_line(session_id, text, client_id))
+        self.posting.add(task)
+        task.add_done_callback(self.posted)
+
+    def posted(self, task: asyncio.Task[None]) -> None:
+        self.posting.discard(task)
+        if task.cancelled() or (exc := task.exception()) is None:
+            return
+        if isinstance(exc, OSError):
+            return  # the console went away before its ack: it sends the line again
+        # As an exception in a handler would: close, so the console connects again and
+        # sends the lines it has no ack for.
+        logger.error("an agent's chat line failed", exc_info=exc)
+        self.posting.add(closing := asyncio.create_task(self.close(code=1011)))
+        closing.add_done_callback(self.posting.discard)
 
     async def post_line(self, session_id: int, text: str, client_id: str) -> None:
         """Through the line writer, which checks the agent holds the chat; the single path

@@ -237,3 +237,47 @@ def test_a_batch_goes_on_its_cases_in_one_go_and_a_failing_line_keeps_no_other_o
     )
     assert on_case[second] is not None and on_case[again] is not None
     assert on_case[broken] is None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.anyio
+async def test_a_console_shows_its_chats_while_its_own_lines_wait_for_the_writer(
+    chat_agent, django_capture_on_commit_callbacks, monkeypatch
+):
+    session = await sync_to_async(talking)(chat_agent, "vic", django_capture_on_commit_callbacks)
+    console = await agent_console(chat_agent)
+    await lines_until(console, lambda m: m["type"] == "line" and "joined" in m["text"])
+    comm = await visitor()
+    await comm.send_json_to({"type": "resume", "token": session.token, "cursor": 0})
+    await lines_until(comm, lambda m: m["type"] == "state")
+
+    # The agent's lines wait at the writer's door until the gate opens.
+    gate = asyncio.Event()
+    post = writer.LineWriter.post
+
+    async def held(self, line):
+        if line.role == AGENT:
+            await gate.wait()
+        return await post(self, line)
+
+    monkeypatch.setattr(writer.LineWriter, "post", held)
+    for n in range(3):
+        await console.send_json_to(
+            {"type": "message", "session": session.pk, "client_id": f"a{n}", "text": f"A{n}"}
+        )
+    await comm.send_json_to({"type": "message", "client_id": "v1", "text": "Still there?"})
+    seen = await lines_until(console, lambda m: m["type"] == "line" and m["client_id"] == "v1")
+    assert not [m for m in seen if m["type"] == "ack"]
+
+    # Then every one of them is stored and acknowledged, in the order the agent sent them.
+    gate.set()
+    seen = await lines_until(console, lambda m: m["type"] == "ack" and m["client_id"] == "a2")
+    assert [m["client_id"] for m in seen if m["type"] == "ack"] == ["a0", "a1", "a2"]
+    stored = await sync_to_async(
+        lambda: list(
+            ChatLine.objects.filter(role=AGENT).order_by("pk").values_list("text", flat=True)
+        )
+    )()
+    assert stored == ["A0", "A1", "A2"]
+    await comm.disconnect()
+    await console.disconnect()
