@@ -325,6 +325,7 @@ def summarize(options: dict[str, Any], held: int, ready: list[dict[str, Any]], s
                           + agent_result["errors"])[:3],
         "open_at_end": sum(r["open"] for r in visitor_results),
         "agents_open_at_end": agent_result["open"],
+        "workspace_frames": agent_result["workspace_frames"],
         "ack": _stats(ack_lat), "to_agent": _stats(agent_lat), "reply": _stats(reply_lat),
         "server_cpu_pct": round(100 * server_cpu_s / wall_s, 1), "server_rss_mb": round(rss_mb),
         "client_cpu_pct": round(100 * (sum(r["cpu_s"] for r in visitor_results)
@@ -357,6 +358,7 @@ def report(f: dict[str, Any]) -> str:
         f"  sent {f['sent']} ({f['sent_per_s']}/s), acked {f['acked']} ({f['acked_per_s']}/s), "
         f"agents saw {f['agent_saw']}, answered {f['answered']}; duplicates {f['duplicates']}, "
         f"errors {f['errors']}\n"
+        f"  workspace cues to the agents' consoles: {f['workspace_frames']} frames\n"
         f"  open at the end: {f['open_at_end']} visitors, {f['agents_open_at_end']} agents; "
         f"server CPU {f['server_cpu_pct']} %, RSS {f['server_rss_mb']} MB; clients CPU "
         f"{f['client_cpu_pct']} % (sends late by p99 {f['client_late_p99_ms']:.1f} ms)"

@@ -82,6 +82,8 @@ class Agent:
                      "text": f"Thanks, noted ({client_id})."}  # fmt: skip
             self.stats.replied[client_id] = time.monotonic_ns()
             await self.ws.send(json.dumps(reply))
+        elif kind == "workspace":
+            self.stats.workspace_frames += 1
         elif kind == "error":
             self.stats.errors.append(str(msg.get("message", ""))[:200])
 
@@ -92,6 +94,7 @@ class AgentStats:
         self.seen: dict[str, int] = {}  # visitor client id -> when an agent saw its line
         self.replied: dict[str, int] = {}  # visitor client id -> when the answer was sent
         self.duplicates = 0
+        self.workspace_frames = 0  # the workspace's cues the consoles got (live_consumer)
         self.errors: list[str] = []
 
 
@@ -106,14 +109,15 @@ async def run_agents(url: str, origin: str, cookies: list[str]) -> None:
         sockets.append(ws)
     tasks = [asyncio.create_task(Agent(ws, stats).run()) for ws in sockets]
     emit({"ready": len(sockets)})
-    cpu_before = None
+    cpu_before, frames_before = None, 0
     while True:
         command = await read_command()
         if command.get("mark"):
-            cpu_before = cpu_s()
+            cpu_before, frames_before = cpu_s(), stats.workspace_frames
             continue
         break
     cpu_used = cpu_s() - (cpu_before or 0.0)
+    workspace_frames = stats.workspace_frames - frames_before
     open_count = sum(1 for ws in sockets if ws.close_code is None)
     for ws in sockets:
         await ws.close()
@@ -123,6 +127,7 @@ async def run_agents(url: str, origin: str, cookies: list[str]) -> None:
         "agents": len(sockets), "open": open_count, "accepted": len(stats.accepted),
         "seen": stats.seen, "replied": stats.replied, "duplicates": stats.duplicates,
         "errors": stats.errors[:20], "error_count": len(stats.errors), "cpu_s": cpu_used,
+        "workspace_frames": workspace_frames,
     })  # fmt: skip
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import contextlib
 import logging
 import threading
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
@@ -80,6 +82,38 @@ def case_group(reference: str) -> str:
     return f"chat.case.{reference}"
 
 
+# Per thread, while pushes_folded() is on: the after-commit cues held back, by group.
+_folding = threading.local()
+
+# The type of the message that carries several cues (consumers: ChatConsumer.push_batch).
+BATCH_TYPE = "push.batch"
+
+
+@contextlib.contextmanager
+def pushes_folded() -> Iterator[None]:
+    """Inside, the after-commit cues of this thread (push(wait=False)) wait; at the end they go
+    as ONE message per group, {"type": "push.batch", "events": [...]} (or the one event as
+    it is). A task that puts two hundred chat lines on their cases then sends the queue's
+    consoles one message instead of four hundred: one publish, one receive in each server,
+    one frame per page. Nested, the outermost sends. The cues go even if the block raises:
+    what they tell about committed."""
+    if getattr(_folding, "groups", None) is not None:
+        yield
+        return
+    groups: dict[str, list[dict[str, Any]]] = {}
+    _folding.groups = groups
+    try:
+        yield
+    finally:
+        _folding.groups = None
+        for group, events in groups.items():
+            event = events[0] if len(events) == 1 else {"type": BATCH_TYPE, "events": events}
+            try:
+                push(group, event, wait=False)
+            except Exception:
+                logger.exception("push to %s failed", group)
+
+
 def push(group: str, event: dict[str, Any], *, wait: bool = True) -> None:
     """group_send from synchronous code, on the server's loop when there is one (else, on a
     layer that crosses processes, on this process's own push loop).
@@ -89,6 +123,10 @@ def push(group: str, event: dict[str, Any], *, wait: bool = True) -> None:
     runs every consumer's writes) then does not stall until the busy loop gets to it; a
     failure is logged when it happens. Pushes from one thread run in the order given.
     """
+    held = getattr(_folding, "groups", None)
+    if held is not None and not wait:
+        held.setdefault(group, []).append(event)
+        return
     layer = get_channel_layer()
     if layer is None:
         raise ConnectorError("no channel layer is configured")

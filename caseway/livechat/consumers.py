@@ -130,6 +130,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "error", "message": _error_text(exc), "client_id": client_id})
 
     # Cues from the channel layer.
+    async def push_batch(self, event: dict[str, Any]) -> None:
+        """Several cues in one message (connectors.chat.pushes_folded): each to its handler."""
+        for inner in event["events"]:
+            handler = getattr(self, get_handler_name(inner), None)
+            if handler is not None:
+                await handler(inner)
+
     async def chat_typing(self, event: dict[str, Any]) -> None:
         if event["role"] != self.role:
             await self.send_json(

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils.translation import gettext
 from django_tasks import task
 
+from caseway.connectors.chat import pushes_folded
 from caseway.core.kinds import ChannelKind
 from caseway.intake.services import send
 from caseway.livechat.exceptions import LineRefused
@@ -40,7 +41,13 @@ def record_lines_on_case(line_ids: list[int]) -> dict[str, int]:
 
     The whole batch in one transaction, its lines read and locked in one query. If a line
     fails, that transaction rolls back and each line goes again in its own, so one line does
-    not keep the others off their cases; the task then fails with it."""
+    not keep the others off their cases; the task then fails with it. The workspace cues of
+    all those timeline entries go as one message per group (pushes_folded)."""
+    with pushes_folded():
+        return _record_batch(line_ids)
+
+
+def _record_batch(line_ids: list[int]) -> dict[str, int]:
     try:
         with transaction.atomic():
             lines = _locked_lines(line_ids)

@@ -8,6 +8,10 @@ hears no chat lines, only cues. Both get the cues, as messages of type `workspac
     {"type": "workspace", "cue": "offer" | "call" | "counts" | "presence" | "load"}
     {"type": "workspace", "cue": "case" | "message" | "assignment" | "status" | "sla",
      "case": 42, "activity": 314, "moment": "warning"}        (activity, moment: when known)
+    {"type": "workspace", "cue": "cases", "cases": [42, 43]}  the case cues that came within
+                                                              FOLD_S of the last frame sent:
+                                                              a page does for each case what
+                                                              one cue asks
 
 The agent-only check is live chat's (AgentConsumer.connect closes with 4403); the Origin
 check sits in front of every websocket route (livechat.routing.OriginCheck).
@@ -27,6 +31,9 @@ from caseway.workspace import live
 
 logger = logging.getLogger(__name__)
 
+# After a case cue, the seconds the next ones wait, to go together as one frame.
+FOLD_S = 0.25
+
 
 class WorkspaceAgentConsumer(AgentConsumer):
     async def connect(self) -> None:
@@ -35,6 +42,8 @@ class WorkspaceAgentConsumer(AgentConsumer):
         self.live_task: asyncio.Task[None] | None = None
         self.live_groups: set[str] = set()
         self.pushed: set[int] = set()  # activity ids already cued by a push
+        self.fold_task: asyncio.Task[None] | None = None
+        self.held: list[dict[str, Any]] = []  # case cues waiting for the fold's window
         await super().connect()
         if not hasattr(self, "user"):
             return  # refused: not an agent
@@ -44,10 +53,11 @@ class WorkspaceAgentConsumer(AgentConsumer):
         self.live_task = asyncio.create_task(self.check(state))
 
     async def disconnect(self, code: int) -> None:
-        if self.live_task is not None:
-            self.live_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.live_task
+        for task in (self.live_task, self.fold_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await super().disconnect(code)
 
     async def join_live(self, state: dict[str, Any]) -> None:
@@ -82,7 +92,7 @@ class WorkspaceAgentConsumer(AgentConsumer):
                     )
                     for cue in cues:
                         if cue["activity"] not in self.pushed:
-                            await self.send_cue(cue)
+                            await self.case_cue(cue)
                     self.pushed = {pk for pk in self.pushed if pk > current["activity"]}
                 state = current
             except asyncio.CancelledError:
@@ -100,10 +110,50 @@ class WorkspaceAgentConsumer(AgentConsumer):
         )
 
     # Cues from the channel layer.
+    async def push_batch(self, event: dict[str, Any]) -> None:
+        """A batch's workspace cues into the fold; whatever else it carries, as usual."""
+        others = []
+        for inner in event["events"]:
+            if inner.get("type") == "workspace.cue":
+                await self.workspace_cue(inner)
+            else:
+                others.append(inner)
+        if others:
+            await super().push_batch({**event, "events": others})
+
     async def workspace_cue(self, event: dict[str, Any]) -> None:
         if isinstance(event.get("activity"), int):
             self.pushed.add(event["activity"])
-        await self.send_cue(event)
+        await self.case_cue(event)
+
+    async def case_cue(self, event: dict[str, Any]) -> None:
+        """A cue about a case goes at once, unless one went less than FOLD_S ago: then it
+        waits for the end of that window, with every other that comes meanwhile, and they
+        go as ONE frame. Hundreds of timeline entries a second in an agent's queues (a busy
+        live chat) are then a few frames a second per page, not hundreds, and the console's
+        chat lines do not queue behind them; the page waits as long before it asks anyway."""
+        if self.fold_task is None:
+            self.fold_task = asyncio.create_task(self.fold_window())
+            await self.send_cue(event)
+        else:
+            self.held.append(event)
+
+    async def fold_window(self) -> None:
+        try:
+            while True:
+                await asyncio.sleep(FOLD_S)
+                held, self.held = self.held, []
+                if not held:
+                    return
+                if len(held) == 1:
+                    await self.send_cue(held[0])
+                else:
+                    cases = list(dict.fromkeys(e["case"] for e in held if "case" in e))
+                    await self.send_json({"type": "workspace", "cue": "cases", "cases": cases})
+        except OSError:
+            return  # the client has gone; disconnect() follows
+        finally:
+            self.fold_task = None
 
     # A page that is not the chat console hears no chat traffic, only that an offer came.
     async def show_chats(self) -> None:

@@ -52,3 +52,28 @@ def test_pushes_without_a_server_go_in_order_from_one_loop_and_all_before_exit(r
     assert [m["n"] for m in heard] == list(range(20))
     loops = [t for t in threading.enumerate() if t.name == "caseway-push-loop"]
     assert len(loops) == 1
+
+
+@pytest.mark.anyio
+async def test_pushes_folded_by_a_block_go_as_one_message_per_group():
+    from asgiref.sync import sync_to_async
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    first, second = await layer.new_channel(), await layer.new_channel()
+    await layer.group_add("fold-a", first)
+    await layer.group_add("fold-b", second)
+
+    def cues():
+        with chat.pushes_folded():
+            for n in range(3):
+                chat.push("fold-a", {"type": "cue", "n": n}, wait=False)
+            with chat.pushes_folded():  # nested: the outer block sends
+                chat.push("fold-b", {"type": "cue", "n": 9}, wait=False)
+
+    await sync_to_async(cues)()
+    batch = await asyncio.wait_for(layer.receive(first), timeout=5)
+    assert batch == {"type": chat.BATCH_TYPE, "events": [{"type": "cue", "n": n} for n in range(3)]}
+    assert await asyncio.wait_for(layer.receive(second), timeout=5) == {"type": "cue", "n": 9}
+    await layer.group_discard("fold-a", first)
+    await layer.group_discard("fold-b", second)

@@ -8,17 +8,19 @@ from unittest import mock
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
 from caseway.cases import services
 from caseway.cases.tests.factories import QueueFactory
 from caseway.config.asgi import application
+from caseway.connectors.chat import pushes_folded
 from caseway.customers.tests.factories import UserFactory
 from caseway.sla.escalation import fire_due_sla_actions
 from caseway.sla.models import Entitlement, SlaInstance, SlaKpi
 from caseway.sla.tests.factories import EntitlementFactory, SlaPolicyFactory, add_targets
-from caseway.workspace import live
+from caseway.workspace import live, live_consumer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.django_db(transaction=True)]
 
@@ -88,6 +90,34 @@ async def test_a_new_case_in_my_queue_gives_me_a_case_and_a_message_cue(agent, c
     await cues_until(comm, is_cue("message", result.case.pk))
     # Cues carry ids only.
     assert set(seen[-1]) <= {"type", "cue", "case", "activity", "moment"}
+    await comm.disconnect()
+
+
+@pytest.mark.parametrize("path", ["/ws/agent/?chat=0", "/ws/agent/"])
+async def test_case_cues_close_together_reach_a_page_as_one_frame(agent, customer, receive, path):
+    comm = await connect(agent, path)
+
+    def cases(count):
+        # As the task that puts a batch of chat lines on their cases: one message per group.
+        with pushes_folded():
+            return [receive(subject=f"Printer {n}", text="On fire.").case.pk for n in range(count)]
+
+    ids = await sync_to_async(cases)(2)
+    first = await comm.receive_json_from(timeout=5)
+    assert first["type"] == "workspace" and first["case"] == ids[0]  # the first goes at once
+    seen = await cues_until(comm, is_cue("cases"))
+    assert seen[-1]["cases"] == ids  # the rest, folded
+
+    # Once the window has closed, many more within the next: still one frame after the first.
+    assert await comm.receive_nothing(timeout=live_consumer.FOLD_S * 2)
+    layer = get_channel_layer()
+    group = live.agent_group(agent.pk)
+    for n in range(50):
+        await layer.group_send(group, {"type": "workspace.cue", "cue": "message", "case": n})
+    frames = [await comm.receive_json_from(timeout=5) for _ in range(2)]
+    assert frames[0]["case"] == 0
+    assert frames[1] == {"type": "workspace", "cue": "cases", "cases": list(range(1, 50))}
+    assert await comm.receive_nothing(timeout=live_consumer.FOLD_S * 2)
     await comm.disconnect()
 
 

@@ -155,6 +155,8 @@
         window.htmx.trigger(document.body, "cw:load");
       } else if (m.case) {
         changed(); refreshList(); refreshCase(m.case);
+      } else if (m.cases) {  // several cues folded into one frame
+        changed(); refreshList(); m.cases.forEach(refreshCase);
       } else {
         changed();
       }
