@@ -5,8 +5,12 @@ Setup: migrate; a chat queue (queue routing for chats) that a rule sends every c
 session for each. Then ONE server process, `caseway run --no-seed` (uvicorn on the ASGI app,
 the task worker in a thread of the same process), on a free port, and websocket clients in
 processes of their own (bench/chat_clients.py): one for all the agents' consoles on
-/ws/agent/, --client-processes for the visitors on /ws/chat/. Every visitor starts a chat,
-asks for a person and is accepted by the agent routing offered it to (not timed: setup).
+/ws/agent/, --client-processes for the visitors on /ws/chat/. Every visitor's chat is started,
+handed to a person and accepted by the agent routing offered it to (not timed: setup), by
+default through the services the websockets call, in this process before the server starts
+(`--setup direct`; the visitors then resume their chats), or each over its websocket with
+the bot, the handoff and the console's accept (`--setup websocket`: about 0.4 s a visitor at
+5,000).
 
 Timed: for --seconds, visitor lines at --rate per second in all, round robin over the
 visitors, on an open-loop schedule (each line's latency counts from when it was due, so a
@@ -29,7 +33,8 @@ import resource
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import IO, Any, TextIO
 
 from django.conf import settings
@@ -73,6 +78,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "as `make run`")  # fmt: skip
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0",
                         help="the Redis of the channel layer with --workers")  # fmt: skip
+    parser.add_argument("--workers-after-drain", action="store_true",
+                        help="start the --workers only when the drain ends: the server alone "
+                             "in the timed phase (the timelines follow afterwards), to tell its "
+                             "figures from a machine it shares with them")  # fmt: skip
+    parser.add_argument("--setup", choices=["direct", "websocket"], default="direct",
+                        help="how the chats are opened and accepted before the timed phase: "
+                             "through the services in the benchmark's process (default), or "
+                             "over the websockets")  # fmt: skip
 
 
 def inner_argv(options: dict[str, Any]) -> list[str]:
@@ -81,6 +94,8 @@ def inner_argv(options: dict[str, Any]) -> list[str]:
         "--rate", str(options["rate"]), "--seconds", str(options["seconds"]),
         "--client-processes", str(options["client_processes"]),
         "--workers", str(options["workers"]), "--redis-url", options["redis_url"],
+        "--setup", options["setup"],
+        *(["--workers-after-drain"] if options["workers_after_drain"] else []),
     ]  # fmt: skip
 
 
@@ -93,6 +108,9 @@ def run(*, options: dict[str, Any], out: TextIO) -> dict[str, Any]:
     raise_fd_limit()
     call_command("migrate", interactive=False, verbosity=0)
     cookies = create_desk(options["visitors"], options["agents"])
+    opened = time.monotonic()
+    tokens = open_chats(options["visitors"]) if options["setup"] == "direct" else []
+    options = {**options, "tokens": tokens, "direct_setup_s": time.monotonic() - opened}
     vendor = connection.vendor
     connection.close()  # the server process writes too (SQLite: one writer at a time)
     port = _free_port()
@@ -103,11 +121,17 @@ def run(*, options: dict[str, Any], out: TextIO) -> dict[str, Any]:
         flush_layer(options["redis_url"])
     server = _server(web_port=port, smtp_port=_free_port(),
                      args=("--no-worker",) if workers else (), env=layer)  # fmt: skip
-    with server as web_url, worker_processes(workers, layer):
+    deferred = options["workers_after_drain"]
+    with server as web_url, contextlib.ExitStack() as stack:
+        start_workers = partial(stack.enter_context, worker_processes(workers, layer))
+        if not deferred:
+            start_workers()
         assert server.process is not None
         server_pid = server.process.pid
-        figures = drive(options, web_url.replace("http://", "ws://"), origin, cookies, server_pid)
-    figures = {"bench": "chat", "db": vendor, "workers": workers, **figures}
+        figures = drive(options, web_url.replace("http://", "ws://"), origin, cookies, server_pid,
+                        after_drain=start_workers if deferred else None)  # fmt: skip
+    figures = {"bench": "chat", "db": vendor, "workers": workers,
+               "workers_after_drain": deferred, **figures}  # fmt: skip
     out.write(report(figures) + "\n")
     out.write(json.dumps(figures) + "\n")
     return figures
@@ -174,6 +198,27 @@ def create_desk(visitors: int, agents: int) -> list[str]:
     return cookies
 
 
+def open_chats(count: int) -> list[str]:
+    """`count` chats as the widget and the console open them (start, ask for a person, the
+    agent routing offered it to accepts), through the same services; their tokens."""
+    from caseway.livechat import agent as agent_services
+    from caseway.livechat import services
+
+    tokens = []
+    for n in range(count):
+        session = services.start_session(
+            name=f"Visitor {n}", email=f"visitor{n}@bench.test",
+            question="Can I talk to someone about my order, please?",
+        )  # fmt: skip
+        session = services.request_person(session=session)
+        owner = session.case.owner if session.case else None  # type: ignore[union-attr]
+        if owner is None:
+            raise SystemExit(f"chat {n} was offered to nobody: not enough chat capacity")
+        agent_services.accept_chat(session=session, agent=owner)
+        tokens.append(session.token)
+    return tokens
+
+
 def _client(args: list[str]) -> subprocess.Popen[str]:
     return subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "bench.chat_clients", *args],
@@ -197,8 +242,8 @@ def _hear(process: subprocess.Popen[str]) -> dict[str, Any]:
     return result
 
 
-def drive(options: dict[str, Any], url: str, origin: str, cookies: list[str], server_pid: int
-          ) -> dict[str, Any]:  # fmt: skip
+def drive(options: dict[str, Any], url: str, origin: str, cookies: list[str], server_pid: int,
+          after_drain: Callable[[], Any] | None = None) -> dict[str, Any]:  # fmt: skip
     count, procs = options["visitors"], min(options["client_processes"], options["visitors"])
     agents = _client(["agents", "--url", url, "--origin", origin])
     _tell(agents, cookies)  # type: ignore[arg-type]
@@ -209,9 +254,10 @@ def drive(options: dict[str, Any], url: str, origin: str, cookies: list[str], se
         share = count // procs + (1 if k < count % procs else 0)
         visitors.append(_client(["visitors", "--url", url, "--origin", origin,
                                  "--first", str(first), "--count", str(share)]))  # fmt: skip
+        _tell(visitors[-1], {"tokens": options["tokens"][first : first + share]})
         first += share
     ready = [_hear(p) for p in visitors]
-    setup_s = time.monotonic() - setup_started
+    setup_s = time.monotonic() - setup_started + options["direct_setup_s"]
     held = sum(r["ready"] for r in ready)
     if held == 0:
         raise SystemExit(f"no visitor got to an agent: {ready}")
@@ -225,6 +271,8 @@ def drive(options: dict[str, Any], url: str, origin: str, cookies: list[str], se
     time.sleep(0.5 + seconds + DRAIN_S)
     cpu1, wall1 = _proc_cpu(server_pid), time.monotonic()
     rss_mb = _rss_mb(server_pid)
+    if after_drain is not None:
+        after_drain()
     followed = timeline_followed(drained_at=wall1)
     for p in visitors:
         _tell(p, {"stop": True})

@@ -4,7 +4,8 @@ chat console on /ws/agent/, accepting offers and answering every visitor line) o
 
 No Django here: plain `websockets` clients that speak the chat protocol of docs/chat.md. A
 process talks to the benchmark over its standard streams, one JSON object a line: it prints
-{"ready": ...} once set up, waits for {"go": <CLOCK_MONOTONIC ns>, ...} (visitors) or
+{"ready": ...} once set up (visitors first read {"tokens": [...]}: the chats to resume,
+none to start their own), waits for {"go": <CLOCK_MONOTONIC ns>, ...} (visitors) or
 {"stop": true} (agents) on stdin and prints its figures as the last line. Times are
 time.monotonic_ns(), CLOCK_MONOTONIC, one clock for every process of the machine.
 """
@@ -168,7 +169,9 @@ class Visitor:
             pass
 
 
-async def open_visitor(index: int, url: str, origin: str, gate: asyncio.Semaphore) -> Visitor:
+async def open_visitor(index: int, url: str, origin: str, gate: asyncio.Semaphore,
+                       token: str = "") -> Visitor:  # fmt: skip
+    """Start a chat and ask for a person, or with `token` resume one an agent holds."""
     async with gate:
         ws = await connect(
             f"{url}/ws/chat/", origin=origin, open_timeout=OPEN_TIMEOUT_S,  # type: ignore[arg-type]
@@ -176,6 +179,10 @@ async def open_visitor(index: int, url: str, origin: str, gate: asyncio.Semaphor
         )  # fmt: skip
         visitor = Visitor(index, ws)
         visitor.task = asyncio.create_task(visitor.run())  # type: ignore[attr-defined]
+        if token:
+            await ws.send(json.dumps({"type": "resume", "token": token, "cursor": 0}))
+            await asyncio.wait_for(visitor.active.wait(), timeout=OPEN_TIMEOUT_S)
+            return visitor
         await ws.send(json.dumps({
             "type": "start", "name": f"Visitor {index}", "email": f"visitor{index}@bench.test",
             "question": "Can I talk to someone about my order, please?",
@@ -185,11 +192,14 @@ async def open_visitor(index: int, url: str, origin: str, gate: asyncio.Semaphor
         return visitor
 
 
-async def run_visitors(url: str, origin: str, first: int, count: int) -> None:
+async def run_visitors(url: str, origin: str, first: int, count: int, tokens: list[str]) -> None:
     gate = asyncio.Semaphore(SETUP_CONCURRENCY)
     started = time.monotonic()
     results = await asyncio.gather(
-        *(open_visitor(first + n, url, origin, gate) for n in range(count)),
+        *(
+            open_visitor(first + n, url, origin, gate, tokens[n] if tokens else "")
+            for n in range(count)
+        ),
         return_exceptions=True,
     )
     visitors = [v for v in results if isinstance(v, Visitor)]
@@ -258,7 +268,8 @@ def main() -> None:
         cookies = json.loads(sys.stdin.readline())
         asyncio.run(run_agents(args.url, args.origin, cookies))
     else:
-        asyncio.run(run_visitors(args.url, args.origin, args.first, args.count))
+        tokens = json.loads(sys.stdin.readline())["tokens"]
+        asyncio.run(run_visitors(args.url, args.origin, args.first, args.count, tokens))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ a time in the consumers' database thread (livechat.batch.store_lines): whatever 
 while a batch is being written go together in the next one, so at a few lines a second each
 goes alone, as fast as before, and at hundreds a second one transaction, one INSERT and one
 timeline task carry many. After each commit it answers every waiting consumer (who then acks)
-and sends, per session, the cue that carries the new lines.
+and sends, per session, the cue that carries the new lines (all of a batch's cues together:
+one round trip to Redis, core.channel_layer.group_send_many).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import weakref
 
 from channels.layers import get_channel_layer
 
+from caseway.core.channel_layer import group_send_many
 from caseway.livechat.batch import MAX_BATCH, LineIn, Stored, store_lines
 from caseway.livechat.dbcalls import database_sync_to_async
 from caseway.livechat.exceptions import ChatError
@@ -53,12 +55,11 @@ class LineWriter:
             for (_line, future), result in zip(batch, written.results, strict=True):
                 if not future.done():
                     future.set_result(result)
-            for group, event in written.cues:
-                try:
-                    await layer.group_send(group, event)
-                except Exception:
-                    # Stored and acknowledged; the connections catch up on their next cue.
-                    logger.exception("chat cue to %s failed", group)
+            try:
+                await group_send_many(layer, written.cues)
+            except Exception:
+                # Stored and acknowledged; the connections catch up on their next cue.
+                logger.exception("the cues of %d chats failed", len(written.cues))
 
 
 _writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LineWriter] = (

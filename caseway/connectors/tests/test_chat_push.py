@@ -77,3 +77,33 @@ async def test_pushes_folded_by_a_block_go_as_one_message_per_group():
     assert await asyncio.wait_for(layer.receive(second), timeout=5) == {"type": "cue", "n": 9}
     await layer.group_discard("fold-a", first)
     await layer.group_discard("fold-b", second)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("layer_kind", ["redis", "memory"])
+async def test_many_cues_sent_at_once_reach_their_groups_in_order(settings, layer_kind):
+    from channels.layers import get_channel_layer
+
+    from caseway.core.channel_layer import group_send_many
+
+    if layer_kind == "redis":
+        settings.CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {"hosts": ["redis://127.0.0.1:6379/14"], "prefix": "asgi.many-test."},
+            }
+        }
+        require_redis()
+    layer = get_channel_layer()
+    assert ("RedisPubSub" in type(layer).__name__) == (layer_kind == "redis")
+    channels = [await layer.new_channel() for _ in range(3)]
+    for n, channel in enumerate(channels):
+        await layer.group_add(f"many-{n}", channel)
+    messages = [(f"many-{n % 3}", {"type": "cue", "n": n}) for n in range(9)]
+
+    await group_send_many(layer, messages)
+
+    for k, channel in enumerate(channels):
+        heard = [await asyncio.wait_for(layer.receive(channel), timeout=5) for _ in range(3)]
+        assert [m["n"] for m in heard] == [k, k + 3, k + 6]
+    await layer.flush()
