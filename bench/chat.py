@@ -257,8 +257,10 @@ def drive(options: dict[str, Any], url: str, origin: str, cookies: list[str], se
         _tell(visitors[-1], {"tokens": options["tokens"][first : first + share]})
         first += share
     ready = [_hear(p) for p in visitors]
-    setup_s = time.monotonic() - setup_started + options["direct_setup_s"]
     held = sum(r["ready"] for r in ready)
+    _tell(agents, {"chats": held})
+    shown = _hear(agents)["chats"]
+    setup_s = time.monotonic() - setup_started + options["direct_setup_s"]
     if held == 0:
         raise SystemExit(f"no visitor got to an agent: {ready}")
     rate, seconds = options["rate"], options["seconds"]
@@ -283,7 +285,7 @@ def drive(options: dict[str, Any], url: str, origin: str, cookies: list[str], se
         p.wait(timeout=60)
     figures = summarize(options, held, ready, setup_s, visitor_results, agent_result,
                         server_cpu_s=cpu1 - cpu0, wall_s=wall1 - wall0, rss_mb=rss_mb)  # fmt: skip
-    return figures | {"timeline": followed}
+    return figures | {"timeline": followed, "chats_shown": shown}
 
 
 def timeline_followed(*, drained_at: float) -> dict[str, Any]:

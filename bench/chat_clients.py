@@ -6,7 +6,8 @@ No Django here: plain `websockets` clients that speak the chat protocol of docs/
 process talks to the benchmark over its standard streams, one JSON object a line: it prints
 {"ready": ...} once set up (visitors first read {"tokens": [...]}: the chats to resume,
 none to start their own), waits for {"go": <CLOCK_MONOTONIC ns>, ...} (visitors) or
-{"stop": true} (agents) on stdin and prints its figures as the last line. Times are
+{"stop": true} (agents; {"chats": N} first: answer once the consoles show N chats) on stdin
+and prints its figures as the last line. Times are
 time.monotonic_ns(), CLOCK_MONOTONIC, one clock for every process of the machine.
 """
 
@@ -115,6 +116,14 @@ async def run_agents(url: str, origin: str, cookies: list[str]) -> None:
         command = await read_command()
         if command.get("mark"):
             cpu_before, frames_before = cpu_s(), stats.workspace_frames
+            continue
+        if "chats" in command:
+            # Every console shows its chats before the timed phase (a console that connects
+            # reads each of its chats: a hundred at the default size), not during it.
+            deadline = time.monotonic() + OPEN_TIMEOUT_S * 5
+            while len(stats.accepted) < command["chats"] and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+            emit({"chats": len(stats.accepted)})
             continue
         break
     cpu_used = cpu_s() - (cpu_before or 0.0)
