@@ -110,17 +110,6 @@ class WorkspaceAgentConsumer(AgentConsumer):
         )
 
     # Cues from the channel layer.
-    async def push_batch(self, event: dict[str, Any]) -> None:
-        """A batch's workspace cues into the fold; whatever else it carries, as usual."""
-        others = []
-        for inner in event["events"]:
-            if inner.get("type") == "workspace.cue":
-                await self.workspace_cue(inner)
-            else:
-                others.append(inner)
-        if others:
-            await super().push_batch({**event, "events": others})
-
     async def workspace_cue(self, event: dict[str, Any]) -> None:
         if isinstance(event.get("activity"), int):
             self.pushed.add(event["activity"])
