@@ -61,23 +61,31 @@ def agent_bar(agent: AbstractBaseUser) -> AgentBar:
     An agent without a routing profile is offline and has had no offers (offers are only
     made to agents with a profile).
     """
-    newest = Offer.objects.filter(agent_id=agent.pk).order_by("-pk").values("pk")[:1]
-    call = AgentCall.objects.filter(agent_id=agent.pk).order_by("-pk").values("pk")[:1]
-    row = (
-        AgentProfile.objects.filter(agent_id=agent.pk)
-        .annotate(newest_offer=Subquery(newest), newest_call=Subquery(call))
-        .values_list("presence", "is_auto_busy", "newest_offer", "newest_call")
-        .first()
+    return agent_bars([agent.pk]).get(agent.pk, OFFLINE_BAR)
+
+
+OFFLINE_BAR = AgentBar(presence=Presence.OFFLINE, is_auto_busy=False, newest_offer_id=0)
+
+
+def agent_bars(agent_ids: list[int]) -> dict[int, AgentBar]:
+    """`agent_bar` of several agents in one query (the workspace's live check of every page
+    a process serves); agents without a routing profile are left out."""
+    newest = Offer.objects.filter(agent_id=OuterRef("agent_id")).order_by("-pk").values("pk")[:1]
+    call = AgentCall.objects.filter(agent_id=OuterRef("agent_id")).order_by("-pk").values("pk")
+    rows = (
+        AgentProfile.objects.filter(agent_id__in=agent_ids)
+        .annotate(newest_offer=Subquery(newest), newest_call=Subquery(call[:1]))
+        .values_list("agent_id", "presence", "is_auto_busy", "newest_offer", "newest_call")
     )
-    if row is None:
-        return AgentBar(presence=Presence.OFFLINE, is_auto_busy=False, newest_offer_id=0)
-    presence, is_auto_busy, newest_offer, newest_call = row
-    return AgentBar(
-        presence=presence,
-        is_auto_busy=is_auto_busy,
-        newest_offer_id=newest_offer or 0,
-        newest_call_id=newest_call or 0,
-    )
+    return {
+        agent_id: AgentBar(
+            presence=presence,
+            is_auto_busy=is_auto_busy,
+            newest_offer_id=newest_offer or 0,
+            newest_call_id=newest_call or 0,
+        )
+        for agent_id, presence, is_auto_busy, newest_offer, newest_call in rows
+    }
 
 
 def open_offer(case: Case, agent: AbstractBaseUser) -> Offer | None:

@@ -11,11 +11,11 @@ Two ways a cue is made, both delivered by `live_consumer.WorkspaceAgentConsumer`
   to the channel-layer groups of the case's queue, of its owner (and previous owner) and of the
   admins; a consumer joins its agent's group and the groups of the queues they work in or
   supervise, so an agent only hears about cases they may see.
-* **Checked**, every few seconds inside each connection (`read_state`): the sidebar's numbers,
-  presence, load, newest offer and call, and the newest timeline entry. A push made in another
-  process (the worker's SLA sweep, a mail fetched by the worker) reaches this one through the
-  Redis channel layer at once; with the in-memory layer it cannot, and the check finds it
-  within CASEWAY_LIVE_INTERVAL seconds instead.
+* **Checked**, every few seconds, once per process for all its connections (live_check.py):
+  the sidebar's numbers, presence, load, newest offer and call, and the newest timeline
+  entries. A push made in another process (the worker's SLA sweep, a mail fetched by the
+  worker) reaches this one through the Redis channel layer at once; with the in-memory layer
+  it cannot, and the check finds it within CASEWAY_LIVE_INTERVAL seconds instead.
 """
 
 from __future__ import annotations
@@ -24,33 +24,17 @@ import logging
 from typing import Any
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
-from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
 
 from caseway.cases.events import ActivityAdded, CaseAssigned, CaseOpened, CaseUpdated
 from caseway.cases.models import Activity, ActivityKind, Case
-from caseway.cases.queries import is_admin, queue_ids_of
 from caseway.connectors.chat import push
-from caseway.routing.explain import agent_bar
-from caseway.routing.models import AgentLoad
-from caseway.workspace.listing import nav_badges
 
 logger = logging.getLogger(__name__)
 
-# Seconds between the checks of a connection.
-INTERVAL = 2.0
-# At most this many new timeline entries are looked at per check (more: a "counts" cue).
-MAX_NEW_ACTIVITIES = 200
-
 # What a cue says changed. Case cues carry `case` (and `activity` for timeline entries).
 CASE_CUES = ("case", "message", "assignment", "status", "sla")
-STATE_CUES = ("offer", "call", "counts", "presence", "load")
 
 MESSAGE_KINDS = frozenset({ActivityKind.MESSAGE_IN, ActivityKind.MESSAGE_OUT})
-
-
-def interval() -> float:
-    return float(getattr(settings, "CASEWAY_LIVE_INTERVAL", INTERVAL))
 
 
 # Channel-layer groups (names take ASCII letters, digits, '-', '_' and '.').
@@ -149,66 +133,3 @@ def subscribe_all() -> None:
     subscribe(ActivityAdded, on_activity_added)
     subscribe(CaseAssigned, on_case_assigned)
     subscribe(CaseUpdated, on_case_updated)
-
-
-# Checking, inside each connection.
-def read_state(agent: AbstractBaseUser) -> dict[str, Any]:
-    """What the agent's page shows that may change, in five cheap queries (presence and
-    offers, the sidebar's numbers, load, the agent's queues, the newest timeline entry). It
-    runs in the consumers' database thread, whose one connection they share and keep
-    (livechat.dbcalls)."""
-    bar = agent_bar(agent)
-    badges = nav_badges(agent)
-    loads = sorted(
-        AgentLoad.objects.filter(agent_id=agent.pk).values_list(
-            "work_kind", "active", "assigned_today", "day"
-        )
-    )
-    newest = Activity.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    return {
-        "offer": bar.newest_offer_id,
-        "call": bar.newest_call_id,
-        "presence": bar.state,
-        "counts": (
-            badges.counts.mine_version,
-            badges.counts.unassigned,
-            badges.counts.open,
-            tuple(sorted((pk, q.open, q.unassigned) for pk, q in badges.queues.items())),
-        ),
-        "load": tuple(loads),
-        "queues": queue_ids_of(agent),
-        "admin": is_admin(agent),
-        "activity": newest,
-    }
-
-
-def changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """The state cues to send for a change of state, in a stable order."""
-    names = [name for name in STATE_CUES if before[name] != after[name]]
-    if "presence" in names and "load" not in names:
-        names.append("load")  # the meter sits next to the switcher and shares its refresh
-    return names
-
-
-def activity_cues(
-    *, after: int, upto: int, queues: frozenset[int], agent_id: int, admin: bool
-) -> list[dict[str, Any]]:
-    """Cues for the timeline entries (after, upto] on cases the agent sees: what a push from
-    another process would have said. One query."""
-    rows = list(
-        Activity.objects.filter(pk__gt=after, pk__lte=upto)
-        .filter(kind__in=[*MESSAGE_KINDS, ActivityKind.SLA])
-        .order_by("pk")
-        .values_list("pk", "case_id", "kind", "data", "case__queue_id", "case__owner_id")[
-            :MAX_NEW_ACTIVITIES
-        ]
-    )
-    cues = []
-    for pk, case_id, kind, data, queue_id, owner_id in rows:
-        if not (admin or queue_id in queues or owner_id == agent_id):
-            continue
-        if kind == ActivityKind.SLA:
-            cues.append(_cue("sla", case_id, activity=pk, moment=(data or {}).get("sla", "")))
-        else:
-            cues.append(_cue("message", case_id, activity=pk))
-    return cues

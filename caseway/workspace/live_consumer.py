@@ -27,7 +27,7 @@ from urllib.parse import parse_qs
 
 from caseway.livechat.consumers import AgentConsumer
 from caseway.livechat.dbcalls import database_read
-from caseway.workspace import live
+from caseway.workspace import live, live_check
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,6 @@ class WorkspaceAgentConsumer(AgentConsumer):
     async def connect(self) -> None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         self.chat = query.get("chat", ["1"])[0] != "0"
-        self.live_task: asyncio.Task[None] | None = None
         self.live_groups: set[str] = set()
         self.pushed: set[int] = set()  # activity ids already cued by a push
         self.fold_task: asyncio.Task[None] | None = None
@@ -47,17 +46,17 @@ class WorkspaceAgentConsumer(AgentConsumer):
         await super().connect()
         if not hasattr(self, "user"):
             return  # refused: not an agent
-        state = await database_read(live.read_state)(self.user)
-        await self.join_live(state)
+        self.live_state = await database_read(live_check.read_state)(self.user)
+        await self.join_live(self.live_state)
         await self.send_json({"type": "workspace", "cue": "ready"})
-        self.live_task = asyncio.create_task(self.check(state))
+        live_check.checker().add(self)
 
     async def disconnect(self, code: int) -> None:
-        for task in (self.live_task, self.fold_task):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        live_check.checker().discard(self)
+        if self.fold_task is not None:
+            self.fold_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.fold_task
         await super().disconnect(code)
 
     async def join_live(self, state: dict[str, Any]) -> None:
@@ -72,37 +71,28 @@ class WorkspaceAgentConsumer(AgentConsumer):
             await self.leave(group)
         self.live_groups = wanted
 
-    async def check(self, state: dict[str, Any]) -> None:
-        """The fallback: every few seconds, what changed that no push said (a push from another
-        process with the in-memory layer, a change that publishes no event)."""
-        while True:
-            await asyncio.sleep(live.interval())
-            try:
-                current = await database_read(live.read_state)(self.user)
-                await self.join_live(current)
-                for name in live.changes(state, current):
-                    await self.send_json({"type": "workspace", "cue": name})
-                if current["activity"] > state["activity"]:
-                    cues = await database_read(live.activity_cues)(
-                        after=state["activity"],
-                        upto=current["activity"],
-                        queues=current["queues"],
-                        agent_id=self.user.pk,
-                        admin=current["admin"],
-                    )
-                    for cue in cues:
-                        if cue["activity"] not in self.pushed:
-                            await self.case_cue(cue)
-                    self.pushed = {pk for pk in self.pushed if pk > current["activity"]}
-                state = current
-            except asyncio.CancelledError:
-                raise
-            except OSError:
-                # The client has gone (the server says so as an OSError, uvicorn's
-                # ClientDisconnected); disconnect() follows. Nothing more to check.
-                return
-            except Exception:
-                logger.exception("workspace check for agent %s failed", self.user.pk)
+    async def checked(self, current: dict[str, Any], rows: list[live_check.ActivityRow]) -> None:
+        """The fallback, from the process's check (live_check.Checker): what changed since the
+        last check that no push said (a push from another process with the in-memory layer,
+        a change that publishes no event). `rows`: the newest timeline entries."""
+        try:
+            await self.join_live(current)
+            for name in live_check.changes(self.live_state, current):
+                await self.send_json({"type": "workspace", "cue": name})
+            cues = live_check.activity_cues(
+                rows, after=self.live_state["activity"], state=current, agent_id=self.user.pk
+            )
+            for cue in cues:
+                if cue["activity"] not in self.pushed:
+                    await self.case_cue(cue)
+            self.pushed = {pk for pk in self.pushed if pk > current["activity"]}
+            self.live_state = current
+        except OSError:
+            # The client has gone (the server says so as an OSError, uvicorn's
+            # ClientDisconnected); disconnect() follows. Nothing more to check.
+            live_check.checker().discard(self)
+        except Exception:
+            logger.exception("workspace check for agent %s failed", self.user.pk)
 
     async def send_cue(self, event: dict[str, Any]) -> None:
         await self.send_json(

@@ -120,7 +120,7 @@ def test_the_agent_who_answers_gets_the_case_popped(
 
 
 def test_the_live_check_names_a_call(available, fake_twilio):
-    from caseway.workspace.live import changes, read_state
+    from caseway.workspace.live_check import changes, read_state
 
     before = read_state(available)
     assert before["call"] == 0

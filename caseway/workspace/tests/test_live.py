@@ -20,7 +20,7 @@ from caseway.customers.tests.factories import UserFactory
 from caseway.sla.escalation import fire_due_sla_actions
 from caseway.sla.models import Entitlement, SlaInstance, SlaKpi
 from caseway.sla.tests.factories import EntitlementFactory, SlaPolicyFactory, add_targets
-from caseway.workspace import live, live_consumer
+from caseway.workspace import live, live_check, live_consumer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.django_db(transaction=True)]
 
@@ -254,15 +254,15 @@ async def test_a_customer_gets_no_agent_socket(customer):
 
 async def test_the_check_ends_quietly_when_the_client_has_gone(caplog, monkeypatch):
     """A check that finds the socket closed (the server raises an OSError, uvicorn's
-    ClientDisconnected, before the consumer hears of the disconnect) stops, logging nothing."""
+    ClientDisconnected, before the consumer hears of the disconnect) leaves the process's
+    check, logging nothing."""
     from caseway.workspace.live_consumer import WorkspaceAgentConsumer
 
-    state = {"queues": [], "admin": False, "activity": 0}
-    monkeypatch.setattr(live, "interval", lambda: 0)
-    monkeypatch.setattr(live, "read_state", lambda user: dict(state))
-    monkeypatch.setattr(live, "changes", lambda before, after: ["counts"])
+    state = {"queues": frozenset(), "admin": False, "activity": 0}
+    monkeypatch.setattr(live_check, "changes", lambda before, after: ["counts"])
     consumer = WorkspaceAgentConsumer()
     consumer.user = mock.Mock(pk=7)
+    consumer.live_state = dict(state)
 
     async def no_groups(current):
         return None
@@ -272,5 +272,31 @@ async def test_the_check_ends_quietly_when_the_client_has_gone(caplog, monkeypat
 
     consumer.join_live = no_groups
     consumer.send_json = gone
-    await asyncio.wait_for(consumer.check(state), timeout=5)
+    live_check.checker().add(consumer)
+    await asyncio.wait_for(consumer.checked(dict(state), []), timeout=5)
+    assert consumer not in live_check.checker().connections
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_one_check_serves_every_page_of_the_process(
+    settings, agent, customer, receive, default_queue
+):
+    """Three agents' pages, one check: a case in their queue reaches each page once, from
+    the check, when its push went nowhere (as from another process)."""
+    settings.CASEWAY_LIVE_INTERVAL = 0.1
+    others = [
+        await sync_to_async(UserFactory)(username=f"peer{n}", is_staff=True) for n in range(2)
+    ]
+    for other in others:
+        await sync_to_async(default_queue.members.add)(other)
+    comms = [await connect(user) for user in (agent, *others)]
+    assert len(live_check.checker().connections) == 3
+
+    with mock.patch.object(live, "push"):
+        result = await sync_to_async(receive)(subject="Printer on fire", text="It is on fire.")
+
+    for comm in comms:
+        await cues_until(comm, is_cue("message", result.case.pk))
+    for comm in comms:
+        await comm.disconnect()
+    assert not live_check.checker().connections
