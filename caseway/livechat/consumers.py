@@ -8,6 +8,10 @@ A reconnecting client says where it was (`cursor`) and gets what it missed. A li
 after the handoff goes through the process's line writer (livechat.writer), whose cue
 carries the new lines and the id of the line before them: a connection whose cursor is at
 or past that id sends them as they come, without reading.
+
+A line goes back to every connection of the session but the one that said it: that one has
+its `ack`, which carries the line's id (`own`). Another tab of the same person, or the same
+client after it reconnects, gets the line as any other.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ from caseway.livechat.writer import line_writer
 from caseway.routing.presence import display_name
 
 logger = logging.getLogger(__name__)
+
+# Client ids a connection remembers of its own lines (the oldest are forgotten beyond).
+MAX_OWN = 500
 
 
 def _text(content: dict[str, Any], key: str) -> str:
@@ -74,6 +81,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.cursors: dict[int, int] = {}
         self.groups_joined: set[str] = set()
         self.send_lock = asyncio.Lock()
+        # The client ids of lines this connection said whose echo is still to come: the
+        # echo is not sent (the ack said it all). A few hundred at most.
+        self.own: dict[str, None] = {}
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
@@ -96,6 +106,22 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.join(case_group(session.case.number))  # type: ignore[union-attr]
         self.cursors.setdefault(session.pk, cursor)
 
+    def said(self, client_id: str) -> None:
+        """A line with this client id is being said on this connection: its echo is not
+        sent back here."""
+        if client_id:
+            self.own[client_id] = None
+            while len(self.own) > MAX_OWN:
+                del self.own[next(iter(self.own))]
+
+    def is_own(self, line: dict[str, Any]) -> bool:
+        """The echo of a line this connection said (then forgotten: a resent line whose
+        first echo went is sent again)."""
+        client_id = line.get("client_id") or ""
+        if not client_id or line["role"] != self.role:
+            return False
+        return self.own.pop(client_id, 0) is None
+
     async def send_lines(self, session_id: int) -> bool:
         """Send the session's new lines; True if one of them was Caseway's (a system line:
         every change of the chat's state comes with one)."""
@@ -106,7 +132,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 session_id, self.cursors[session_id], for_agent=self.role == LineRole.AGENT
             )
             for line in lines:
-                await self.send_json(line)
+                if not self.is_own(line):
+                    await self.send_json(line)
                 self.cursors[session_id] = line["id"]
             return any(line["role"] == LineRole.SYSTEM for line in lines)
 
@@ -120,7 +147,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             if event["after"] <= cursor:
                 for line in lines:
                     if line["id"] > cursor:
-                        await self.send_json(line)
+                        if not self.is_own(line):
+                            await self.send_json(line)
                         self.cursors[session_id] = line["id"]
                 return
         # Lines came between this connection's cursor and these: read them all.
@@ -225,6 +253,7 @@ class VisitorConsumer(ChatConsumer):
         writer says so, through the single path, and then the state is read again."""
         assert self.session is not None
         stored = None
+        self.said(services.clean_client_id(client_id))
         if self.session.state != ChatState.BOT:
             stored = await line_writer().post(
                 LineIn(session_id=self.session.pk, role=LineRole.VISITOR,
@@ -462,6 +491,7 @@ class AgentConsumer(ChatConsumer):
     async def post_line(self, session_id: int, text: str, client_id: str) -> None:
         """Through the line writer, which checks the agent holds the chat; the single path
         when the writer says so."""
+        self.said(services.clean_client_id(client_id))
         try:
             stored = await line_writer().post(
                 LineIn(session_id=session_id, role=LineRole.AGENT,

@@ -116,6 +116,14 @@ def test_visitor_bot_handoff_agent_canned_response_end(
     step.shot(visitor, "talking")
     step.shot(agent_page, "console")
 
+    # A reload draws the whole transcript again, each line once.
+    visitor.reload()
+    widget.get_by_role("button", name="Chat with Globex").click()
+    expect(widget.locator(".line.agent").last).to_contain_text("anything else I can help")
+    expect(widget.locator(".line.bot")).to_contain_text("reset button")
+    expect(widget.locator(".line.visitor", has_text="nothing happens")).to_have_count(1)
+    expect(widget.locator(".line.visitor .read").last).to_be_visible()
+
     pane.get_by_role("button", name="End chat").click()
     expect(widget.locator(".meta")).to_contain_text("This chat has ended")
     step.shot(visitor, "ended")

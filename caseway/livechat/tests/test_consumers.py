@@ -25,6 +25,14 @@ async def lines_until(comm, predicate, limit=20):
     raise AssertionError(f"nothing matched in {seen}")
 
 
+async def frames_within(comm, seconds):
+    """Every message that arrives within `seconds`."""
+    frames = []
+    while not await comm.receive_nothing(timeout=seconds):
+        frames.append(await comm.receive_json_from())
+    return frames
+
+
 async def visitor(path="/ws/chat/", headers=ORIGIN):
     comm = WebsocketCommunicator(application, path, headers=headers)
     connected, _ = await comm.connect()
@@ -182,3 +190,54 @@ async def test_with_nobody_available_the_visitor_leaves_a_message(chat_queue):
     )()
     assert texts[-1] == "Please call me back"
     await comm.disconnect()
+
+
+async def test_a_line_goes_back_to_every_connection_but_the_one_that_said_it(chat_agent):
+    """The sayer has its ack, which carries the line's id; another tab of the visitor and the
+    agent's console get the line. Likewise the agent's own line and their console."""
+    comm = await visitor()
+    await comm.send_json_to(
+        {"type": "start", "name": "Vic", "email": "vic@example.test", "question": "Qwxzzy?"}
+    )
+    seen = await lines_until(comm, lambda m: m["type"] == "line" and m["role"] == "bot")
+    token = next(m for m in seen if m["type"] == "state")["token"]
+    await comm.send_json_to({"type": "person"})
+    await lines_until(comm, lambda m: m["type"] == "state" and m["state"] == "waiting")
+    console = await agent_console(chat_agent)
+    session_id = (await lines_until(console, lambda m: m["type"] == "chat"))[-1]["session"]
+    await console.send_json_to({"type": "accept", "session": session_id})
+    joined = await lines_until(
+        comm, lambda m: m["type"] == "line" and "joined the chat" in m["text"]
+    )
+    other_tab = await visitor()
+    await other_tab.send_json_to({"type": "resume", "token": token, "cursor": joined[-1]["id"]})
+    await lines_until(other_tab, lambda m: m["type"] == "state")
+
+    await comm.send_json_to({"type": "message", "client_id": "v7", "text": "Still broken"})
+    ack = (await lines_until(comm, lambda m: m["type"] == "ack"))[-1]
+    line = await sync_to_async(ChatLine.objects.get)(client_id="v7")
+    assert ack == {"type": "ack", "client_id": "v7", "id": line.pk}
+    for listener in (other_tab, console):
+        seen = await lines_until(listener, lambda m: m.get("client_id") == "v7", limit=40)
+        assert (seen[-1]["type"], seen[-1]["id"]) == ("line", line.pk)
+
+    await console.send_json_to(
+        {"type": "message", "session": session_id, "client_id": "a7", "text": "On it."}
+    )
+    ack = (await lines_until(console, lambda m: m["type"] == "ack"))[-1]
+    assert ack["id"] == (await sync_to_async(ChatLine.objects.get)(client_id="a7")).pk
+    for listener in (comm, other_tab):
+        seen = await lines_until(listener, lambda m: m["type"] == "line")
+        assert seen[-1]["client_id"] == "a7"  # not the visitor's own v7 before it
+    # Neither sayer hears its own line.
+    for sayer in (comm, console):
+        assert not [m for m in await frames_within(sayer, 0.5) if m["type"] == "line"]
+
+    # A reconnect gets the whole transcript again, its own lines among them.
+    await comm.disconnect()
+    again = await visitor()
+    await again.send_json_to({"type": "resume", "token": token, "cursor": 0})
+    seen = await lines_until(again, lambda m: m.get("client_id") == "a7")
+    assert "v7" in [m.get("client_id") for m in seen]
+    for c in (again, other_tab, console):
+        await c.disconnect()

@@ -42,7 +42,7 @@
     if (m.type === "removed") return removeChat(m.session);
     if (!chat) return;
     if (m.type === "line") return addLine(chat, m);
-    if (m.type === "ack") { delete outbox[m.client_id]; return; }
+    if (m.type === "ack") { delete outbox[m.client_id]; return settle(chat, m.client_id, m.id); }
     if (m.type === "typing") { chat.meta.textContent = m.is_typing ? t.tTyping : ""; return; }
     if (m.type === "read") { chat.readId = m.id; markRead(chat); return; }
     if (m.type === "ended") { chat.pane.classList.add("is-ended"); if (window.cwShare) window.cwShare.ended(chat); return; }
@@ -140,6 +140,15 @@
     if (m.url) { li.append(" "); var l = el("a", null, "↗"); l.href = m.url; l.target = "_blank"; l.setAttribute("aria-label", m.url); li.append(l); }
     chat.lines.append(li); chat.lines.scrollTop = chat.lines.scrollHeight;
     return li;
+  }
+
+  // The ack of the agent's own line carries its id: the server does not send the line back.
+  function settle(chat, cid, id) {
+    var li = cid && chat.pending[cid];
+    if (!li || !id || chat.seen[id]) return;
+    li.classList.remove("is-pending"); delete chat.pending[cid];
+    li.dataset.id = id; li.dataset.role = "agent"; chat.seen[id] = li;
+    markRead(chat);
   }
 
   function addLine(chat, m) {

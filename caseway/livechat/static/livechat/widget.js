@@ -2,9 +2,12 @@
      <script src="https://support.example.com/static/livechat/widget.js" defer
              data-title="Chat with us" data-color="#4f46e5"></script>
    Plain JS, no build step, its own shadow DOM (the host page's styles do not leak in).
-   Keeps the session token and the resume cursor in localStorage; every message has a client
-   id and stays in the outbox until the server acknowledges it, so a reconnect loses nothing
-   and the server stores nothing twice. */
+   Keeps the session token and the outbox in localStorage; every message has a client id and
+   stays in the outbox until the server acknowledges it, so a reconnect loses nothing and the
+   server stores nothing twice. The acknowledgement carries the line's id (the server does not
+   send a line back to the connection that said it). A page resumes its chat from the first
+   line (the whole transcript is drawn again after a reload), a reconnect from the last line
+   the page has. */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -17,7 +20,7 @@
   var color = script.dataset.color || "#4f46e5";
   var KEY = "caseway-chat:" + base.host;
   var store = load();
-  var ws = null, delay = 500, state = "", seen = {}, outbox = store.outbox || {}, lastTyping = 0, agentRead = 0, open = false;
+  var ws = null, delay = 500, state = "", seen = {}, cursor = 0, outbox = store.outbox || {}, lastTyping = 0, agentRead = 0, open = false;
 
   function load() { try { return JSON.parse(localStorage.getItem(KEY) || "{}"); } catch (e) { return {}; } }
   function save() { store.outbox = outbox; try { localStorage.setItem(KEY, JSON.stringify(store)); } catch (e) { /* private mode */ } }
@@ -106,7 +109,7 @@
     ws = new WebSocket(wsUrl);
     ws.onopen = function () {
       delay = 500; sub.textContent = "We usually answer in a few minutes.";
-      if (store.token) ws.send(JSON.stringify({type: "resume", token: store.token, cursor: store.cursor || 0}));
+      if (store.token) ws.send(JSON.stringify({type: "resume", token: store.token, cursor: cursor}));
     };
     ws.onmessage = function (ev) { handle(JSON.parse(ev.data)); };
     ws.onclose = function () {
@@ -116,7 +119,15 @@
     };
   }
   function send(obj) { if (ws && ws.readyState === 1) { ws.send(JSON.stringify(obj)); return true; } return false; }
-  function flush() { Object.keys(outbox).forEach(function (k) { send(outbox[k]); }); }
+  // Lines not acknowledged yet go again; after a reload they are drawn (pending) too, and take
+  // their place when the server has them: their line in the transcript, or their ack.
+  function flush() {
+    Object.keys(outbox).forEach(function (k) {
+      var m = outbox[k];
+      if (m.type === "message" && !pendingLine(k)) { var li = draw({role: "visitor", text: m.text}); li.classList.add("pending"); li.dataset.client = k; li.dataset.resent = "1"; }
+      send(m);
+    });
+  }
 
   function handle(m) {
     if (m.type === "state") {
@@ -131,7 +142,7 @@
     } else if (m.type === "line") addLine(m);
     else if (m.type === "share") onShare(m);
     else if (m.type === "share.signal") onSignal(m);
-    else if (m.type === "ack") { delete outbox[m.client_id]; save(); }
+    else if (m.type === "ack") { delete outbox[m.client_id]; save(); settle(m.client_id, m.id); }
     else if (m.type === "typing") meta.textContent = m.is_typing ? "An agent is typing…" : "";
     else if (m.type === "read") { agentRead = m.id; markRead(); }
     else if (m.type === "error") {
@@ -153,19 +164,29 @@
     log.appendChild(li); log.scrollTop = log.scrollHeight;
     return li;
   }
+  function pendingLine(cid) { return cid ? log.querySelector('[data-client="' + CSS.escape(cid) + '"]') : null; }
+  function settle(cid, id) {
+    var li = pendingLine(cid);
+    if (!li || !id) return;
+    if (li.dataset.resent) { delete li.dataset.resent; log.appendChild(li); }
+    li.classList.remove("pending"); li.dataset.id = id; seen[id] = true; markRead();
+  }
   function addLine(m) {
+    if (m.id > cursor) cursor = m.id;
     if (seen[m.id]) return;
-    var li = m.client_id && log.querySelector('[data-client="' + CSS.escape(m.client_id) + '"]');
-    if (li) li.classList.remove("pending"); else li = draw(m);
+    var li = pendingLine(m.client_id);
+    if (li) {
+      li.classList.remove("pending");
+      if (li.dataset.resent) { delete li.dataset.resent; log.appendChild(li); }
+    } else li = draw(m);
     li.dataset.id = m.id; seen[m.id] = true;
-    if (m.client_id && outbox[m.client_id]) { delete outbox[m.client_id]; }
+    if (m.client_id && outbox[m.client_id]) { delete outbox[m.client_id]; save(); }
     if (m.role === "agent") meta.textContent = "";
-    store.cursor = Math.max(store.cursor || 0, m.id); save();
     markRead(); readUpTo();
   }
   function readUpTo() {
-    if (!open || document.hidden || !store.cursor) return;
-    if (store.cursor > (store.sentRead || 0)) { store.sentRead = store.cursor; save(); send({type: "read", id: store.cursor}); }
+    if (!open || document.hidden || !cursor) return;
+    if (cursor > (store.sentRead || 0)) { store.sentRead = cursor; save(); send({type: "read", id: cursor}); }
   }
   function markRead() {
     log.querySelectorAll(".visitor[data-id]").forEach(function (li) {
@@ -282,7 +303,7 @@
     var handed = location.origin === base.origin && document.querySelector("[data-caseway-chat-token]");
     var token = handed && handed.dataset.casewayChatToken;
     if (!token || token === store.token) return false;
-    store = {token: token, cursor: 0}; outbox = {}; save();
+    store = {token: token}; outbox = {}; save(); cursor = 0;
     if (ws) { ws.onclose = null; ws.close(); ws = null; }
     setOpen(true);
     return true;
