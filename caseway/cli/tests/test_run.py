@@ -1,9 +1,17 @@
+import gc
+import weakref
+
 import pytest
 
 from caseway.cli.banner import render_banner
 from caseway.cli.demo.people import DEMO_LOGINS
 from caseway.cli.management.commands.run import demo_logins_present
-from caseway.cli.runtime import background_services, uses_database_tasks
+from caseway.cli.runtime import (
+    GC_THRESHOLDS,
+    background_services,
+    settle_collector,
+    uses_database_tasks,
+)
 
 
 def test_banner_shows_every_url_and_the_demo_logins():
@@ -95,3 +103,29 @@ def test_a_task_loop_keeps_its_database_connection_between_tasks():
     connection.close()
     connection.ensure_connection()  # outside the block, as before
     assert connection.close_at <= time.monotonic()
+
+
+@pytest.fixture
+def collector_as_it_was():
+    thresholds = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*thresholds)
+
+
+class Node:
+    me: object
+
+
+def test_the_server_freezes_what_it_imported_and_still_collects_what_comes_later(
+    collector_as_it_was,
+):
+    settle_collector()
+    assert gc.get_freeze_count() > 10_000  # Django and the apps, never scanned again
+    assert gc.get_threshold() == GC_THRESHOLDS
+    node = Node()
+    node.me = node  # a cycle: only the collector frees it
+    gone = weakref.ref(node)
+    del node
+    gc.collect()
+    assert gone() is None
