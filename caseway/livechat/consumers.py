@@ -1,5 +1,6 @@
-"""The websockets of live chat: the visitor's widget (/ws/chat/) and the agent's chat
-console (/ws/agent/). JSON both ways; parse, call one service, answer.
+"""The websockets of live chat: the visitor's widget (/ws/chat/) here, the agent's chat
+console (/ws/agent/) in agent_consumer on the same base. JSON both ways; parse, call one
+service, answer.
 
 Every connection keeps a cursor per session (the id of the last line it sent) and, on any
 cue, sends the lines after it, read from the database under a lock: whatever cues arrive,
@@ -25,16 +26,12 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils.translation import gettext
 
 from caseway.connectors.chat import bind_server_loop, case_group
-from caseway.livechat import agent as agent_services
 from caseway.livechat import queries, screenshare, services
 from caseway.livechat.batch import LineIn
 from caseway.livechat.dbcalls import database_read, database_sync_to_async
 from caseway.livechat.exceptions import ChatEnded, ChatError, NotYourChat
-from caseway.livechat.fanout import poked_sessions
 from caseway.livechat.models import ChatSession, ChatState, LineRole
-from caseway.livechat.pushes import agent_group
 from caseway.livechat.writer import line_writer
-from caseway.routing.presence import display_name
 
 logger = logging.getLogger(__name__)
 
@@ -42,17 +39,17 @@ logger = logging.getLogger(__name__)
 MAX_OWN = 500
 
 
-def _text(content: dict[str, Any], key: str) -> str:
+def text_of(content: dict[str, Any], key: str) -> str:
     value = content.get(key, "")
     return value if isinstance(value, str) else ""
 
 
-def _int(content: dict[str, Any], key: str) -> int:
+def int_of(content: dict[str, Any], key: str) -> int:
     value = content.get(key, 0)
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def _error_text(exc: ChatError) -> str:
+def error_text(exc: ChatError) -> str:
     if isinstance(exc, ChatEnded):
         return gettext("This chat has ended.")
     if isinstance(exc, NotYourChat):
@@ -155,7 +152,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_lines(session_id)
 
     async def error(self, exc: ChatError, client_id: str = "") -> None:
-        await self.send_json({"type": "error", "message": _error_text(exc), "client_id": client_id})
+        await self.send_json({"type": "error", "message": error_text(exc), "client_id": client_id})
 
     # Cues from the channel layer.
     async def push_batch(self, event: dict[str, Any]) -> None:
@@ -184,7 +181,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     ) -> None:
         data = content.get("data")
         share = await database_sync_to_async(screenshare.check_signal)(
-            session=session, share_id=_int(content, "share"), role=self.role, user_id=user_id,
+            session=session, share_id=int_of(content, "share"), role=self.role, user_id=user_id,
             data=data,
         )  # fmt: skip
         await self.channel_layer.group_send(
@@ -218,8 +215,8 @@ class VisitorConsumer(ChatConsumer):
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict):
             return
-        kind = _text(content, "type")
-        client_id = _text(content, "client_id")
+        kind = text_of(content, "type")
+        client_id = text_of(content, "client_id")
         try:
             if kind == "start":
                 await self.start(content)
@@ -228,7 +225,7 @@ class VisitorConsumer(ChatConsumer):
             elif self.session is None:
                 await self.send_json({"type": "expired"})
             elif kind == "message":
-                await self.post_line(_text(content, "text"), client_id)
+                await self.post_line(text_of(content, "text"), client_id)
             elif kind == "person":
                 self.session = await database_sync_to_async(services.request_person)(
                     session=self.session
@@ -237,7 +234,7 @@ class VisitorConsumer(ChatConsumer):
             elif kind == "typing":
                 await self.typing(bool(content.get("is_typing")))
             elif kind == "read":
-                await self.read(_int(content, "id"))
+                await self.read(int_of(content, "id"))
             elif kind == "end":
                 await database_sync_to_async(services.end_session)(
                     session=self.session, by=gettext("You")
@@ -273,7 +270,7 @@ class VisitorConsumer(ChatConsumer):
 
     async def share_message(self, kind: str, content: dict[str, Any]) -> None:
         assert self.session is not None
-        share_id = _int(content, "share")
+        share_id = int_of(content, "share")
         if kind == "share.answer":
             await database_sync_to_async(screenshare.answer_share)(
                 session=self.session, share_id=share_id, accept=content.get("accept") is True
@@ -288,19 +285,19 @@ class VisitorConsumer(ChatConsumer):
     async def start(self, content: dict[str, Any]) -> None:
         origin = dict(self.scope.get("headers", [])).get(b"origin", b"").decode("latin-1")
         session = await database_sync_to_async(services.start_session)(
-            name=_text(content, "name"),
-            email=_text(content, "email"),
-            question=_text(content, "question"),
+            name=text_of(content, "name"),
+            email=text_of(content, "email"),
+            question=text_of(content, "question"),
             origin=origin,
         )
         await self.attach(session, 0)
 
     async def resume(self, content: dict[str, Any]) -> None:
-        session = await database_sync_to_async(queries.session_by_token)(_text(content, "token"))
+        session = await database_sync_to_async(queries.session_by_token)(text_of(content, "token"))
         if session is None:
             await self.send_json({"type": "expired"})
             return
-        await self.attach(session, _int(content, "cursor"))
+        await self.attach(session, int_of(content, "cursor"))
 
     async def attach(self, session: ChatSession, cursor: int) -> None:
         self.session = session
@@ -359,227 +356,3 @@ class VisitorConsumer(ChatConsumer):
 
     async def chat_delivered(self, event: dict[str, Any]) -> None:
         await self.chat_poke(event)
-
-
-class AgentConsumer(ChatConsumer):
-    """The chat console of a signed-in agent. Messages in: accept, decline, message, typing,
-    read, transfer, end, each naming its `session`."""
-
-    role = LineRole.AGENT
-
-    async def connect(self) -> None:
-        user = self.scope.get("user")
-        if user is None or not await database_sync_to_async(_is_agent)(user):
-            await self.close(code=4403)
-            return
-        self.user = user
-        self.case_of: dict[int, str] = {}
-        self.posting: set[asyncio.Task[None]] = set()
-        await super().connect()
-        await self.join(agent_group(user.pk))
-        await self.show_chats()
-
-    async def show_chats(self) -> None:
-        for session in await database_sync_to_async(queries.chats_of)(self.user):
-            await self.show(session.pk)
-
-    async def show(self, session_id: int) -> None:
-        session = await database_sync_to_async(queries.held_session)(session_id, self.user)
-        if session is None:
-            await self.forget(session_id)
-            return
-        await self.watch(session, 0)
-        self.case_of[session.pk] = session.case.number if session.case else ""
-        summary = await database_sync_to_async(queries.session_summary)(session, self.user)
-        await self.send_json(summary)
-        await self.send_lines(session.pk)
-        if share := await database_sync_to_async(screenshare.open_payload)(session, self.user.pk):
-            await self.send_json(share)
-
-    def sees_share(self, agent_id: int) -> bool:
-        return bool(agent_id == self.user.pk)
-
-    async def forget(self, session_id: int) -> None:
-        await self.leave(f"chat.session.{session_id}")
-        self.cursors.pop(session_id, None)
-        await self.send_json({"type": "removed", "session": session_id})
-
-    async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if not isinstance(content, dict):
-            return
-        kind = _text(content, "type")
-        client_id = _text(content, "client_id")
-        session_id = _int(content, "session")
-        if kind == "message":
-            self.post_in_background(session_id, _text(content, "text"), client_id)
-            return
-        session = await database_sync_to_async(queries.held_session)(session_id, self.user)
-        if session is None:
-            await self.not_yours(session_id, client_id)
-            return
-        call = database_sync_to_async
-        try:
-            if kind == "accept":
-                await call(agent_services.accept_chat)(session=session, agent=self.user)
-                await self.show(session_id)
-            elif kind == "decline":
-                await call(agent_services.decline_chat)(session=session, agent=self.user)
-                await self.forget(session_id)
-            elif kind == "typing":
-                await self.channel_layer.group_send(
-                    session.group,
-                    {"type": "chat.typing", "role": self.role, "session": session_id,
-                     "is_typing": bool(content.get("is_typing")), "name": ""},
-                )  # fmt: skip
-            elif kind == "read":
-                line_id = _int(content, "id")
-                await call(services.mark_read)(session=session, role=self.role, line_id=line_id)
-                await self.channel_layer.group_send(
-                    session.group,
-                    {"type": "chat.read", "role": self.role, "session": session_id, "id": line_id},
-                )
-            elif kind == "transfer":
-                await self.transfer(session, content)
-            elif kind == "end":
-                await call(agent_services.end_chat)(session=session, agent=self.user)
-                await self.send_lines(session_id)
-                await self.send_json({"type": "ended", "session": session_id})
-            elif kind == "share.request":
-                await call(screenshare.request_share)(session=session, agent=self.user)
-            elif kind == "share.end":
-                await call(screenshare.end_share)(
-                    session=session, share_id=_int(content, "share"), by=LineRole.AGENT
-                )
-            elif kind == "share.signal":
-                await self.relay_signal(session, content, self.user.pk)
-        except ChatError as exc:
-            await self.send_json(
-                {"type": "error", "session": session_id, "client_id": client_id,
-                 "message": _error_text(exc)}
-            )  # fmt: skip
-
-    async def not_yours(self, session_id: int, client_id: str) -> None:
-        await self.send_json(
-            {"type": "error", "session": session_id, "client_id": client_id,
-             "message": gettext("This chat is not yours any more.")}
-        )  # fmt: skip
-        await self.forget(session_id)
-
-    def post_in_background(self, session_id: int, text: str, client_id: str) -> None:
-        """post_line, not awaited: a console takes the frames and cues of all its chats one
-        at a time, and an agent who answers many chats would otherwise hold every visitor's
-        next line behind the commit of their own last one (at 20 answers a second that wait
-        filled the console's whole second). The tasks start in the order the lines came, and
-        each hands its line to the writer first thing, so the lines are stored and acked in
-        that order."""
-        task = asyncio.create_task(self.post_line(session_id, text, client_id))
-        self.posting.add(task)
-        task.add_done_callback(self.posted)
-
-    def posted(self, task: asyncio.Task[None]) -> None:
-        self.posting.discard(task)
-        if task.cancelled() or (exc := task.exception()) is None:
-            return
-        if isinstance(exc, OSError):
-            return  # the console went away before its ack: it sends the line again
-        # As an exception in a handler would: close, so the console connects again and
-        # sends the lines it has no ack for.
-        logger.error("an agent's chat line failed", exc_info=exc)
-        self.posting.add(closing := asyncio.create_task(self.close(code=1011)))
-        closing.add_done_callback(self.posting.discard)
-
-    async def post_line(self, session_id: int, text: str, client_id: str) -> None:
-        """Through the line writer, which checks the agent holds the chat; the single path
-        when the writer says so."""
-        self.said(services.clean_client_id(client_id))
-        try:
-            stored = await line_writer().post(
-                LineIn(session_id=session_id, role=LineRole.AGENT,
-                       text=services.checked_text(text),
-                       client_id=services.clean_client_id(client_id),
-                       author_id=self.user.pk, author_name=display_name(self.user))
-            )  # fmt: skip
-            if isinstance(stored, ChatError):
-                raise stored
-            if stored is None:
-                session = await database_sync_to_async(queries.held_session)(session_id, self.user)
-                if session is None:
-                    raise NotYourChat(session_id)
-                line = await database_sync_to_async(agent_services.post_agent_line)(
-                    session=session, agent=self.user, text=text, client_id=client_id
-                )
-                line_id = line.pk
-            else:
-                line_id = stored.line_id
-        except NotYourChat:
-            await self.not_yours(session_id, client_id)
-            return
-        except ChatError as exc:
-            await self.send_json(
-                {"type": "error", "session": session_id, "client_id": client_id,
-                 "message": _error_text(exc)}
-            )  # fmt: skip
-            return
-        await self.send_json(
-            {"type": "ack", "session": session_id, "client_id": client_id, "id": line_id}
-        )
-        if stored is None:
-            await self.send_lines(session_id)
-
-    async def transfer(self, session: ChatSession, content: dict[str, Any]) -> None:
-        queue, to_agent = await database_sync_to_async(_transfer_target)(
-            _text(content, "target"), self.user
-        )
-        if queue is None and to_agent is None:
-            await self.send_json(
-                {"type": "error", "session": session.pk,
-                 "message": gettext("Choose a queue or an agent.")}
-            )  # fmt: skip
-            return
-        await database_sync_to_async(agent_services.transfer_chat)(
-            session=session, agent=self.user, queue=queue, to_agent=to_agent
-        )
-
-    # Cues from the channel layer.
-    async def chat_offered(self, event: dict[str, Any]) -> None:
-        await self.show(event["session"])
-
-    async def chat_removed(self, event: dict[str, Any]) -> None:
-        session = await database_sync_to_async(queries.held_session)(event["session"], self.user)
-        if session is None:
-            await self.forget(event["session"])
-
-    async def chat_poke_session(self, event: dict[str, Any]) -> None:
-        await self.send_lines(event["session"])
-
-    async def chat_poke(self, event: dict[str, Any]) -> None:
-        for session_id in poked_sessions(event, self.cursors, self.case_of):
-            await self.send_lines(session_id)
-
-    async def chat_delivered(self, event: dict[str, Any]) -> None:
-        await self.chat_poke(event)
-
-
-def _is_agent(user: Any) -> bool:
-    from caseway.cases.queries import is_agent
-
-    return bool(is_agent(user))
-
-
-def _transfer_target(target: str, actor: Any) -> tuple[Any, Any]:
-    """`queue:<id>` or `agent:<id>` -> (queue, None) or (None, agent)."""
-    from django.contrib.auth import get_user_model
-
-    from caseway.cases.models import Queue
-    from caseway.cases.queries import is_agent
-
-    kind, _sep, raw = target.partition(":")
-    if not raw.isdigit():
-        return None, None
-    if kind == "queue":
-        return Queue.objects.filter(pk=int(raw)).first(), None
-    if kind == "agent":
-        user = get_user_model().objects.filter(pk=int(raw), is_active=True).first()
-        if user is not None and is_agent(user) and user.pk != actor.pk:
-            return None, user
-    return None, None

@@ -11,7 +11,8 @@ from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
 from django.urls import path
 
-from caseway.livechat.consumers import AgentConsumer, VisitorConsumer
+from caseway.livechat.agent_consumer import AgentConsumer
+from caseway.livechat.consumers import VisitorConsumer
 from caseway.livechat.origins import is_allowed_origin
 
 WIDGET_PATH = "/ws/chat/"

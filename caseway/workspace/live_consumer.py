@@ -25,7 +25,7 @@ import logging
 from typing import Any
 from urllib.parse import parse_qs
 
-from caseway.livechat.consumers import AgentConsumer
+from caseway.livechat.agent_consumer import AgentConsumer
 from caseway.livechat.dbcalls import database_read
 from caseway.workspace import live, live_check
 
